@@ -1,0 +1,43 @@
+"""allauth adapters: sign-up is by invitation only; where people land after signing in."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+
+from django import forms
+from django.http import HttpRequest
+from django.urls import reverse
+
+from cms import selectors, services
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        # Open only to a browser holding a pending invitation (see cms.views.invitation_accept).
+        return selectors.invitation_from_session(request=request) is not None
+
+    def clean_email(self, email: str) -> str:
+        email = super().clean_email(email)
+        request = context.request
+        invitation = selectors.invitation_from_session(request=request) if request else None
+        if invitation and invitation.email.lower() != email.lower():
+            raise forms.ValidationError(
+                f"Use the email address your invitation was sent to: {invitation.email}"
+            )
+        return email
+
+    def save_user(self, request: HttpRequest, user, form, commit: bool = True):
+        invitation = selectors.invitation_from_session(request=request)
+        if invitation is None:
+            # The sign-up view checks this first; this guards against a race with revocation.
+            raise forms.ValidationError("Sign-up is by invitation only.")
+        user = super().save_user(request, user, form, commit=True)
+        services.invitation_accept(invitation=invitation, user=user)
+        request.session.pop(selectors.INVITATION_SESSION_KEY, None)
+        return user
+
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        if request.user.has_perm("wagtailadmin.access_admin"):
+            return reverse("wagtailadmin_home")
+        return super().get_login_redirect_url(request)

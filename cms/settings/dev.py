@@ -1,0 +1,15 @@
+"""Local development and the demo: DEBUG on, console email, a throwaway secret."""
+
+from .base import *  # noqa: F403
+from .base import env_str
+
+DEBUG = True
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# allauth's demo-only second factor: allauth refuses this setting when DEBUG is off, so it can
+# never reach production. The demo accounts print it as their code.
+MFA_TOTP_INSECURE_BYPASS_CODE = env_str("DEMO_TOTP_CODE", "000000")
