@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.core import context
+
+import time
 
 from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
 
 from cms import selectors, services
+from cms.roles import requires_second_factor
+
+# A person made to set up their first authenticator right after signing in is not asked for
+# their password again, provided they signed in this recently.
+FIRST_FACTOR_FRESH_SECONDS = 15 * 60
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -38,6 +46,23 @@ class AccountAdapter(DefaultAccountAdapter):
         return user
 
     def get_login_redirect_url(self, request: HttpRequest) -> str:
-        if request.user.has_perm("wagtailadmin.access_admin"):
+        user = request.user
+        if requires_second_factor(user) and not selectors.user_has_second_factor(user=user):
+            return reverse("mfa_activate_totp")
+        if user.has_perm("wagtailadmin.access_admin"):
             return reverse("wagtailadmin_home")
         return super().get_login_redirect_url(request)
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        request = context.request
+        user = getattr(request, "user", None)
+        if (
+            app == "allauth.mfa"
+            and user is not None
+            and user.is_authenticated
+            and not selectors.user_has_second_factor(user=user)
+        ):
+            records = get_authentication_records(request, user)
+            if records and time.time() - records[-1]["at"] < FIRST_FACTOR_FRESH_SECONDS:
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)

@@ -13,7 +13,7 @@ ROLE_MODEL_PERMISSIONS = {
     "Engagement managers": [
         "wagtailadmin.access_admin",
         "cms.add_invitation",
-        "cms.change_invitation",
+        "cms.delete_invitation",
         "cms.view_invitation",
         "cms.change_sitesettings",
         "wagtailimages.add_image",

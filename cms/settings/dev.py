@@ -13,3 +13,5 @@ STORAGES = {
 # allauth's demo-only second factor: allauth refuses this setting when DEBUG is off, so it can
 # never reach production. The demo accounts print it as their code.
 MFA_TOTP_INSECURE_BYPASS_CODE = env_str("DEMO_TOTP_CODE", "000000")
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,38 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from cms.models import Invitation
+from cms.roles import ALL_ROLES, roles_user_may_invite
+
+
+class InvitationForm(WagtailAdminModelForm):
+    """Invite by email to one role; the roles offered are the ones the inviter may grant."""
+
+    class Meta:
+        model = Invitation
+        fields = ["email", "role"]
+        help_texts = {
+            "email": "They will get a single-use link to create an account with this address.",
+        }
+
+    def __init__(self, *args, for_user=None, **kwargs):
+        super().__init__(*args, for_user=for_user, **kwargs)
+        allowed = roles_user_may_invite(for_user) if for_user else ()
+        queryset = Group.objects.filter(name__in=allowed)
+        # Keep the platform's order of roles rather than alphabetical.
+        order = {name: index for index, name in enumerate(ALL_ROLES)}
+        self.fields["role"].queryset = queryset
+        self.fields["role"].choices = [("", "---------")] + sorted(
+            ((group.pk, group.name) for group in queryset), key=lambda item: order[item[1]]
+        )
+        if len(allowed) == 1:
+            self.fields["role"].initial = queryset.first()
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone with this email address already has an account.")
+        return email

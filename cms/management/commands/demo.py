@@ -1,0 +1,71 @@
+"""Build the demo site on the configured database and serve it.
+
+    python manage.py demo               # migrate, build demo data, serve on 127.0.0.1:8000
+    python manage.py demo --no-serve    # only build
+
+Each app adds its own demo data through a ``<app>/demo.py`` module with
+``build(*, stdout) -> list[str]``; the lines they return are printed at the end. Running the
+command twice is safe.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import subprocess
+import sys
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
+
+# The order matters: boards need accounts, analysis needs survey waves, pages link to both.
+DEMO_APPS = ("cms", "board", "surveys", "engagement")
+
+
+def demo_builders():
+    for app in DEMO_APPS:
+        if importlib.util.find_spec(f"{app}.demo") is not None:
+            yield app, importlib.import_module(f"{app}.demo").build
+
+
+class Command(BaseCommand):
+    help = "Build the demo site with data for every role, then serve it on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-serve", action="store_true", help="Build the demo data only.")
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+
+    def handle(self, *args, no_serve: bool, addrport: str, **options):
+        if not settings.DEBUG:
+            # Demo accounts have published passwords and a demo second factor.
+            raise CommandError("The demo runs only with DEBUG on (cms.settings.dev).")
+
+        call_command("migrate", interactive=False, verbosity=0)
+        lines: list[str] = []
+        for app, build in demo_builders():
+            self.stdout.write(f"Building demo data: {app}")
+            lines.extend(build(stdout=self.stdout) or [])
+        if isinstance(task_backends["default"], DatabaseBackend):
+            # Wagtail enqueues reference indexing (and image work) as tasks: run them now.
+            call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        for line in lines:
+            self.stdout.write(line)
+        if no_serve:
+            return
+
+        # The task worker runs beside the web server, as it would in production.
+        worker = subprocess.Popen(  # noqa: S603
+            [sys.executable, "manage.py", "db_worker", "--interval", "1"],
+            cwd=settings.BASE_DIR,
+        )
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)

@@ -1,0 +1,80 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.views.generic.models import CreateView, EditView
+
+from cms import services
+from cms.forms import InvitationForm
+from cms.models import Invitation
+
+
+class InvitationCreateView(CreateView):
+    def form_valid(self, form):
+        self.form = form
+        try:
+            self.object = services.invitation_create(
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=self.request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
+        except PermissionDenied as error:
+            form.add_error("role", str(error))
+            return self.form_invalid(form)
+        return self.save_action()
+
+    def get_success_message(self, instance):
+        return f"Invitation sent to {instance.email}."
+
+
+class InvitationEditView(EditView):
+    """An invitation is never edited (its link went to one address): show it instead."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return redirect(self.viewset.get_url_name("inspect"), self.kwargs["pk"])
+
+
+class InvitationViewSet(ModelViewSet):
+    model = Invitation
+    add_view_class = InvitationCreateView
+    edit_view_class = InvitationEditView
+    icon = "mail"
+    menu_label = "Invitations"
+    menu_order = 900
+    add_to_admin_menu = True
+    inspect_view_enabled = True
+    inspect_view_fields = [
+        "email",
+        "role",
+        "status",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    ]
+    list_display = ["email", "role", "get_status_display", "invited_by", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["email"]
+    ordering = ["-created_at"]
+    copy_view_enabled = False
+
+    def get_form_class(self, for_update=False):
+        return InvitationForm
+
+    def get_queryset(self, request):
+        return Invitation.objects.select_related("role", "invited_by")
+
+
+@hooks.register("register_admin_viewset")
+def register_invitation_viewset():
+    return InvitationViewSet("invitations")
+
+
+@hooks.register("register_log_actions")
+def register_invitation_log_actions(actions):
+    actions.register_action("cms.invitation.accept", "Accept invitation", "Invitation accepted")
+    actions.register_action("cms.invitation.revoke", "Revoke invitation", "Invitation revoked")

@@ -1,0 +1,55 @@
+import pytest
+
+from wagtail.models import Page, Site
+from wagtail.test.utils import WagtailPageTestCase
+
+from cms.models import HomePage, SiteSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page_renders_with_council_details(client):
+    site = Site.objects.get(is_default_site=True)
+    settings = SiteSettings.for_site(site)
+    settings.council_name = "Testshire Council"
+    settings.contact_email = "equality@testshire.example"
+    settings.contact_phone = "0100 000 0000"
+    settings.accessibility_statement_url = "https://testshire.example/accessibility"
+    settings.save()
+    home = HomePage.objects.get()
+    home.intro = "We listen, we answer."
+    home.body = [("call_out", {"heading": "Formats", "text": "<p>Large print</p>"})]
+    home.save_revision().publish()
+
+    response = client.get("/")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Testshire Council" in body
+    assert "We listen, we answer." in body
+    assert "govuk-inset-text" in body
+    assert "mailto:equality@testshire.example" in body
+    assert "0100 000 0000" in body
+    assert "https://testshire.example/accessibility" in body
+    assert "large print, Braille, audio or other languages" in body
+    assert 'href="#main-content"' in body
+    assert "Sign in" in body
+
+
+class TestHomePageRules(WagtailPageTestCase):
+    def test_home_page_can_only_sit_at_the_root(self):
+        self.assertCanCreateAt(Page, HomePage)
+        self.assertCanNotCreateAt(HomePage, HomePage)
+
+
+def test_not_found_page_is_in_site_style(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "govuk-template" in response.content.decode()
+
+
+def test_robots_and_sitemap(client):
+    robots = client.get("/robots.txt").content.decode()
+    assert "Disallow: /admin/" in robots
+    assert "Sitemap: http://testserver/sitemap.xml" in robots
+    assert client.get("/sitemap.xml").status_code == 200

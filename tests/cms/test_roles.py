@@ -1,0 +1,93 @@
+"""The roles and exactly the permissions each holds. Changing a role must change this table."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Group
+
+from wagtail.models import GroupPagePermission
+
+from cms import roles
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_MODEL_PERMISSIONS = {
+    roles.BOARD_MEMBERS: set(),
+    roles.ENGAGEMENT_MANAGERS: {
+        "wagtailadmin.access_admin",
+        "cms.add_invitation",
+        "cms.delete_invitation",
+        "cms.view_invitation",
+        "cms.change_sitesettings",
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    },
+    roles.APPROVERS: {"wagtailadmin.access_admin"},
+    roles.INCLUSION_ANALYSTS: {
+        "wagtailadmin.access_admin",
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.change_document",
+        "wagtaildocs.choose_document",
+    },
+}
+
+EXPECTED_PAGE_PERMISSIONS = {
+    roles.ENGAGEMENT_MANAGERS: {
+        "add_page",
+        "change_page",
+        "publish_page",
+        "lock_page",
+        "unlock_page",
+    },
+}
+
+
+def test_exactly_the_platform_roles_exist():
+    assert set(Group.objects.values_list("name", flat=True)) == set(roles.ALL_ROLES)
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_role_has_exactly_its_model_permissions(role):
+    group = Group.objects.get(name=role)
+    granted = {
+        f"{app_label}.{codename}"
+        for app_label, codename in group.permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+    assert granted == EXPECTED_MODEL_PERMISSIONS[role]
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_role_has_exactly_its_page_permissions(role):
+    granted = set(
+        GroupPagePermission.objects.filter(group__name=role, page__depth=1).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    assert granted == EXPECTED_PAGE_PERMISSIONS.get(role, set())
+    # No page permissions anywhere but the root.
+    assert not GroupPagePermission.objects.filter(group__name=role, page__depth__gt=1).exists()
+
+
+def test_who_needs_a_second_factor(make_user):
+    assert not roles.requires_second_factor(make_user(roles.BOARD_MEMBERS))
+    for role in roles.STAFF_ROLES:
+        assert roles.requires_second_factor(make_user(role))
+    assert roles.requires_second_factor(make_user(is_superuser=True))
+    assert roles.requires_second_factor(make_user(is_staff=True))
+    assert not roles.requires_second_factor(make_user())
+
+
+def test_who_may_invite_whom(make_user):
+    assert roles.roles_user_may_invite(make_user(roles.ENGAGEMENT_MANAGERS)) == (
+        roles.BOARD_MEMBERS,
+    )
+    assert roles.roles_user_may_invite(make_user(is_superuser=True)) == roles.ALL_ROLES
+    for role in (roles.BOARD_MEMBERS, roles.APPROVERS, roles.INCLUSION_ANALYSTS):
+        assert roles.roles_user_may_invite(make_user(role)) == ()

@@ -1,0 +1,191 @@
+"""Sign-up is by invitation only."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from allauth.account.models import EmailAddress
+
+from cms import roles, services
+from cms.models import Invitation, User
+
+pytestmark = pytest.mark.django_db
+
+NEW_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105
+
+
+def _signup(client, email):
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+
+def _link_from_last_email() -> str:
+    match = re.search(r"http://testserver(/accounts/invitation/[^/\s]+/)", mail.outbox[-1].body)
+    assert match, mail.outbox[-1].body
+    return match.group(1)
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(roles.ENGAGEMENT_MANAGERS)
+
+
+@pytest.fixture(autouse=True)
+def _send_mail_on_commit(monkeypatch):
+    # Invitation emails go out after commit; the test transaction never commits, so run them.
+    from cms import services as module
+
+    monkeypatch.setattr(module.transaction, "on_commit", lambda callback, *a, **k: callback())
+
+
+def test_uninvited_visitor_sees_sign_up_is_by_invitation(client):
+    response = client.get(reverse("account_signup"))
+    assert response.status_code == 200
+    assert "Sign-up is by invitation" in response.content.decode()
+    assert 'name="password1"' not in response.content.decode()
+
+
+def test_uninvited_post_creates_no_account(client):
+    response = _signup(client, "stranger@example.org")
+    assert response.status_code == 200
+    assert "Sign-up is by invitation" in response.content.decode()
+    assert not User.objects.filter(email="stranger@example.org").exists()
+
+
+def test_login_page_offers_no_sign_up_link(client):
+    body = client.get(reverse("account_login")).content.decode()
+    assert reverse("account_signup") not in body
+
+
+def test_invited_person_creates_account_in_their_role(client, manager):
+    invitation = services.invitation_create(
+        email="New.Member@Example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    assert invitation.email == "new.member@example.org"
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new.member@example.org"]
+    link = _link_from_last_email()
+    # Only a hash of the token is stored.
+    assert link.rstrip("/").rsplit("/", 1)[1] not in invitation.token_hash
+
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_signup"))
+    form_page = client.get(response.url).content.decode()
+    assert 'value="new.member@example.org"' in form_page
+
+    response = _signup(client, "new.member@example.org")
+    assert response.status_code == 302, response.content.decode()
+
+    user = User.objects.get(email="new.member@example.org")
+    assert list(user.groups.values_list("name", flat=True)) == [roles.BOARD_MEMBERS]
+    assert EmailAddress.objects.get(user=user).verified
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED
+    assert invitation.accepted_by == user
+    # Signed in straight away: the invitation link proved the address.
+    assert client.get(reverse("account_email")).status_code == 200
+
+
+def test_invitation_link_works_once(client, manager):
+    services.invitation_create(
+        email="once@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    link = _link_from_last_email()
+    client.get(link)
+    _signup(client, "once@example.org")
+    client.logout()
+
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "already been used" in response.content.decode()
+    assert _signup(client, "someone.else@example.org").status_code == 200
+    assert not User.objects.filter(email="someone.else@example.org").exists()
+
+
+def test_signup_with_another_address_is_refused(client, manager):
+    services.invitation_create(
+        email="invited@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    client.get(_link_from_last_email())
+    response = _signup(client, "friend@example.org")
+    assert response.status_code == 200
+    assert "invited@example.org" in response.content.decode()
+    assert not User.objects.filter(email="friend@example.org").exists()
+
+
+def test_expired_and_unknown_links_are_refused(client, manager):
+    invitation = services.invitation_create(
+        email="late@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    link = _link_from_last_email()
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(1))
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "expired" in response.content.decode()
+    assert client.get("/accounts/invitation/not-a-real-token/").status_code == 404
+    # Nothing was stashed: sign-up stays closed.
+    assert "Sign-up is by invitation" in client.get(reverse("account_signup")).content.decode()
+
+
+def test_new_invitation_replaces_the_pending_one(manager):
+    board = Group.objects.get(name=roles.BOARD_MEMBERS)
+    first = services.invitation_create(email="x@example.org", role=board, invited_by=manager)
+    second = services.invitation_create(email="x@example.org", role=board, invited_by=manager)
+    first.refresh_from_db()
+    assert first.status == Invitation.Status.REVOKED
+    assert second.status == Invitation.Status.PENDING
+
+
+@pytest.mark.parametrize("role", roles.STAFF_ROLES)
+def test_engagement_manager_cannot_invite_to_staff_roles(manager, role):
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        services.invitation_create(
+            email="officer@example.org", role=Group.objects.get(name=role), invited_by=manager
+        )
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_cannot_invite_an_existing_account(manager, make_user):
+    from django.core.exceptions import ValidationError
+
+    existing = make_user()
+    with pytest.raises(ValidationError):
+        services.invitation_create(
+            email=existing.email.upper(),
+            role=Group.objects.get(name=roles.BOARD_MEMBERS),
+            invited_by=manager,
+        )
+
+
+def test_revoked_invitation_cannot_be_used(client, manager):
+    invitation = services.invitation_create(
+        email="revoked@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    link = _link_from_last_email()
+    services.invitation_revoke(invitation=invitation, by=manager)
+    response = client.get(link)
+    assert response.status_code == 410
+    assert "withdrawn" in response.content.decode()

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+
+from tests.factories import PASSWORD, UserFactory
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters and used-TOTP markers live in the cache: no test inherits another's.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*roles: str, **kwargs):
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+def current_totp_code(secret: str = TOTP_SECRET) -> str:
+    import time
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def enrol_totp(user) -> Authenticator:
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    return existing or TOTP.activate(user, TOTP_SECRET).instance
+
+
+def sign_in(client, user, *, with_second_factor: bool = True):
+    """Sign in through allauth's real forms: password, then (if enrolled) the TOTP code."""
+    response = client.post(
+        reverse("account_login"), {"login": user.email, "password": PASSWORD}, follow=False
+    )
+    assert response.status_code == 302, response.content
+    if with_second_factor and response.url == reverse("mfa_authenticate"):
+        response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code()})
+        assert response.status_code == 302, response.content
+    return response
+
+
+@pytest.fixture
+def signed_in(client):
+    """Sign a user in through allauth (with their second factor when they have one)."""
+
+    def do(user, *, enrol: bool = True):
+        if enrol:
+            enrol_totp(user)
+        sign_in(client, user)
+        return client
+
+    return do
