@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.core import context
-
-import time
 
 from django import forms
 from django.http import HttpRequest

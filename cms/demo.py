@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.contrib.auth.models import Group
-from django.db import transaction
-
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import transaction
+
 from wagtail.models import Site
 
 from cms import roles

@@ -25,9 +25,8 @@ class InvitationForm(WagtailAdminModelForm):
         # Keep the platform's order of roles rather than alphabetical.
         order = {name: index for index, name in enumerate(ALL_ROLES)}
         self.fields["role"].queryset = queryset
-        self.fields["role"].choices = [("", "---------")] + sorted(
-            ((group.pk, group.name) for group in queryset), key=lambda item: order[item[1]]
-        )
+        choices = sorted(((g.pk, g.name) for g in queryset), key=lambda item: order[item[1]])
+        self.fields["role"].choices = [("", "---------"), *choices]
         if len(allowed) == 1:
             self.fields["role"].initial = queryset.first()
 

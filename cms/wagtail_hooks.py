@@ -2,8 +2,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
 from wagtail import hooks
-from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.views.generic.models import CreateView, EditView
+from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms import services
 from cms.forms import InvitationForm

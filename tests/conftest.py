@@ -1,15 +1,15 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
-from django.urls import reverse
-
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 
+from django.core.cache import cache
+from django.urls import reverse
+
 from tests.factories import PASSWORD, UserFactory
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # noqa: S105
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @pytest.fixture(autouse=True)

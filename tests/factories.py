@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import factory
 import wagtail_factories
-from django.contrib.auth.models import Group
-
 from allauth.account.models import EmailAddress
+
+from django.contrib.auth.models import Group
 
 from cms.models import HomePage, User
 
-PASSWORD = "a-long-test-password-9"  # noqa: S105
+PASSWORD = "a-long-test-password-9"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

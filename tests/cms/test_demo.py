@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from django.core.management import CommandError, call_command
-from django.test import override_settings
-
 from allauth.mfa.models import Authenticator
 from django_tasks import task_backends
 from django_tasks_db.models import DBTaskResult
+
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
 from wagtail.models import ReferenceIndex
 
 from cms import roles

@@ -1,4 +1,5 @@
 import pytest
+
 from django.core.exceptions import ImproperlyConfigured
 
 from cms.env import env_bool, env_int, env_list, env_str

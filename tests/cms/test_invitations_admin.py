@@ -1,6 +1,7 @@
 """Engagement managers invite board members from the Wagtail admin."""
 
 import pytest
+
 from django.contrib.auth.models import Group
 from django.core import mail
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from cms import roles
@@ -43,9 +44,7 @@ def test_the_walk_finds_the_admin():
 
 @pytest.mark.parametrize("role", [*roles.STAFF_ROLES, "superuser"])
 def test_staff_without_second_factor_gets_no_admin_page(client, make_user, role):
-    user = (
-        make_user(is_superuser=True, is_staff=True) if role == "superuser" else make_user(role)
-    )
+    user = make_user(is_superuser=True, is_staff=True) if role == "superuser" else make_user(role)
     response = sign_in(client, user)
     # Signed in with a password only: sent to set up an authenticator.
     assert response.url == reverse("mfa_activate_totp")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from django.urls import reverse
 
 from cms import roles

@@ -30,7 +30,7 @@ def test_sqlite_uses_immediate_transactions_wal_and_a_busy_timeout():
 def test_production_settings_refuse_to_start_without_a_secret():
     env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
     env["DJANGO_SETTINGS_MODULE"] = "cms.settings.production"
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
         env=env,
         capture_output=True,

@@ -6,19 +6,19 @@ import re
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
+
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
-
-from allauth.account.models import EmailAddress
 
 from cms import roles, services
 from cms.models import Invitation, User
 
 pytestmark = pytest.mark.django_db
 
-NEW_PASSWORD = "correct-horse-battery-staple-42"  # noqa: S105
+NEW_PASSWORD = "correct-horse-battery-staple-42"
 
 
 def _signup(client, email):

@@ -15,12 +15,12 @@ import importlib.util
 import subprocess
 import sys
 
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-
-from django_tasks import task_backends
-from django_tasks_db import DatabaseBackend
 
 # The order matters: boards need accounts, analysis needs survey waves, pages link to both.
 DEMO_APPS = ("cms", "board", "surveys", "engagement")
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             return
 
         # The task worker runs beside the web server, as it would in production.
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--interval", "1"],
             cwd=settings.BASE_DIR,
         )
