@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from cms import selectors
 from cms.models import Invitation
 from cms.roles import ALL_ROLES, roles_user_may_invite
 
@@ -32,6 +33,9 @@ class InvitationForm(WagtailAdminModelForm):
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(email__iexact=email).exists():
+        if (
+            get_user_model().objects.filter(email__iexact=email).exists()
+            and selectors.placeholder_account(email=email) is None
+        ):
             raise forms.ValidationError("Someone with this email address already has an account.")
         return email

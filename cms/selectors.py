@@ -29,3 +29,16 @@ def user_has_second_factor(*, user) -> bool:
     return Authenticator.objects.filter(
         user_id=user.pk, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
     ).exists()
+
+
+def placeholder_account(*, email: str):
+    """An account made for someone before they were invited (e.g. by a members import).
+
+    It has no usable password and has never been signed in to: the invitation activates it.
+    """
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(email__iexact=email, last_login__isnull=True).first()
+    if user is None or user.has_usable_password():
+        return None
+    return user

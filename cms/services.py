@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from wagtail.log_actions import log
 
+from cms import selectors
 from cms.models import Invitation, User
 from cms.models.invitations import hash_token, new_token
 from cms.roles import roles_user_may_invite
@@ -36,7 +37,10 @@ def invitation_create(*, email: str, role: Group, invited_by: User) -> Invitatio
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     if role.name not in roles_user_may_invite(invited_by):
         raise PermissionDenied(f"You cannot invite people to the role {role.name}.")
-    if get_user_model().objects.filter(email__iexact=email).exists():
+    if (
+        get_user_model().objects.filter(email__iexact=email).exists()
+        and selectors.placeholder_account(email=email) is None
+    ):
         raise ValidationError({"email": "Someone with this email address already has an account."})
 
     now = timezone.now()
@@ -91,3 +95,24 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Invitation:
     locked.save(update_fields=["accepted_at", "accepted_by"])
     log(instance=locked, action="cms.invitation.accept", user=user)
     return locked
+
+
+@transaction.atomic
+def invitation_activate_account(*, invitation: Invitation, user: User, password: str) -> User:
+    """Accept an invitation for an account that already exists but was never used.
+
+    The link proves the address, so it is recorded as verified.
+    """
+    from allauth.account.models import EmailAddress
+
+    if selectors.placeholder_account(email=user.email) is None:
+        raise ValidationError("This account is already in use: sign in instead.")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email__iexact=user.email,
+        defaults={"email": user.email, "verified": True, "primary": True},
+    )
+    invitation_accept(invitation=invitation, user=user)
+    return user

@@ -15,8 +15,14 @@ urlpatterns = [
     path("admin/password_reset/", views.admin_password_redirect),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path(
+        "accounts/invitation/set-password/",
+        views.invitation_set_password,
+        name="invitation_set_password",
+    ),
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
+    path("members/", include("board.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": Sitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

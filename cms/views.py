@@ -3,16 +3,19 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.login import record_authentication
 
-from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth import login, logout
+from django.contrib.auth.forms import SetPasswordForm
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from cms import selectors
+from cms import selectors, services
 
 
 @never_cache
@@ -31,8 +34,33 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         # Someone else's session must not carry over into the new account.
         logout(request)
     request.session[selectors.INVITATION_SESSION_KEY] = invitation.pk
+    if selectors.placeholder_account(email=invitation.email) is not None:
+        # The account exists (made by an import): the person only chooses a password.
+        return redirect("invitation_set_password")
     get_adapter(request).stash_verified_email(request, invitation.email)
     return redirect(f"{reverse('account_signup')}?email={invitation.email}")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_set_password(request: HttpRequest) -> HttpResponse:
+    """Choose a password for an account that was set up before the invitation."""
+    invitation = selectors.invitation_from_session(request=request)
+    user = selectors.placeholder_account(email=invitation.email) if invitation else None
+    if invitation is None or user is None:
+        return render(request, "account/invitation_invalid.html", {"invitation": None}, status=410)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invitation_activate_account(
+            invitation=invitation, user=user, password=form.cleaned_data["new_password1"]
+        )
+        request.session.pop(selectors.INVITATION_SESSION_KEY, None)
+        login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+        record_authentication(request, user, "password", email=user.email)
+        return redirect(get_adapter(request).get_login_redirect_url(request))
+    return render(
+        request, "account/invitation_set_password.html", {"form": form, "invitation": invitation}
+    )
 
 
 @require_GET
@@ -69,4 +97,5 @@ def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    # Rendered without the request: no context processor (or database) can fail a second time.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -3,11 +3,11 @@ from django.shortcuts import redirect
 
 from wagtail import hooks
 from wagtail.admin.views.generic.models import CreateView, EditView
-from wagtail.admin.viewsets.model import ModelViewSet
 
 from cms import services
 from cms.forms import InvitationForm
 from cms.models import Invitation
+from cms.viewsets import PlatformModelViewSet
 
 
 class InvitationCreateView(CreateView):
@@ -38,7 +38,7 @@ class InvitationEditView(EditView):
         return redirect(self.viewset.get_url_name("inspect"), self.kwargs["pk"])
 
 
-class InvitationViewSet(ModelViewSet):
+class InvitationViewSet(PlatformModelViewSet):
     model = Invitation
     add_view_class = InvitationCreateView
     edit_view_class = InvitationEditView
@@ -65,8 +65,7 @@ class InvitationViewSet(ModelViewSet):
     def get_form_class(self, for_update=False):
         return InvitationForm
 
-    def get_queryset(self, request):
-        return Invitation.objects.select_related("role", "invited_by")
+    list_select_related = ("role", "invited_by")
 
 
 @hooks.register("register_admin_viewset")

@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from wagtail.models import ReferenceIndex
 
+from board.models import CouncilResponse, Membership, Recommendation
 from cms import roles
 from cms.demo import DEMO_ACCOUNTS
 from cms.models import HomePage, SiteSettings, User
@@ -34,7 +35,10 @@ def test_demo_builds_every_role_and_runs_twice():
     task_backends._settings = None  # pick up the overridden TASKS
     task_backends.__dict__.pop("settings", None)
     output = _run_demo()
+    counts = {model: model.objects.count() for model in (User, Recommendation, Membership)}
     output_again = _run_demo()
+    # Running twice adds nothing.
+    assert counts == {model: model.objects.count() for model in counts}
 
     for account in DEMO_ACCOUNTS:
         assert account.email in output
@@ -45,7 +49,13 @@ def test_demo_builds_every_role_and_runs_twice():
         has_totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
         assert has_totp == account.needs_second_factor
     assert {a.role for a in DEMO_ACCOUNTS if a.role} == set(roles.ALL_ROLES)
-    assert User.objects.count() == len(DEMO_ACCOUNTS)
+    # The board's demo has a recommendation in every state and a response of every outcome.
+    assert set(Recommendation.objects.values_list("status", flat=True)) == set(
+        Recommendation.Status.values
+    ) - {Recommendation.Status.APPROVED}
+    assert set(CouncilResponse.objects.filter(live=True).values_list("outcome", flat=True)) == set(
+        CouncilResponse.Outcome.values
+    )
     assert "000000" in output_again
 
     assert SiteSettings.objects.get().council_name == "Northshire Council"

@@ -53,3 +53,11 @@ def test_robots_and_sitemap(client):
     assert "Disallow: /admin/" in robots
     assert "Sitemap: http://testserver/sitemap.xml" in robots
     assert client.get("/sitemap.xml").status_code == 200
+
+
+def test_server_error_page_renders_without_the_request(rf):
+    from cms.views import server_error
+
+    response = server_error(rf.get("/"))
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.content.decode()

@@ -12,6 +12,31 @@ from cms import roles
 
 pytestmark = pytest.mark.django_db
 
+BOARD_MODELS = [
+    "servicearea",
+    "recommendation",
+    "membership",
+    "membersupportneeds",
+    "boardask",
+    "meeting",
+    "attendance",
+    "expenseclaim",
+    "progressupdate",
+    "implementedchange",
+]
+MANAGER_BOARD_PERMISSIONS = {
+    f"board.{action}_{model}"
+    for model in BOARD_MODELS
+    for action in ("add", "change", "delete", "view")
+} | {
+    "board.add_councilresponse",
+    "board.change_councilresponse",
+    "board.view_councilresponse",
+    "board.lock_councilresponse",
+    "board.unlock_councilresponse",
+    "board.change_boardsettings",
+}
+
 EXPECTED_MODEL_PERMISSIONS = {
     roles.BOARD_MEMBERS: set(),
     roles.ENGAGEMENT_MANAGERS: {
@@ -26,8 +51,15 @@ EXPECTED_MODEL_PERMISSIONS = {
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
+        *MANAGER_BOARD_PERMISSIONS,
     },
-    roles.APPROVERS: {"wagtailadmin.access_admin"},
+    roles.APPROVERS: {
+        "wagtailadmin.access_admin",
+        "board.change_councilresponse",
+        "board.publish_councilresponse",
+        "board.view_councilresponse",
+        "board.view_recommendation",
+    },
     roles.INCLUSION_ANALYSTS: {
         "wagtailadmin.access_admin",
         "wagtailimages.choose_image",
@@ -46,6 +78,12 @@ EXPECTED_PAGE_PERMISSIONS = {
         "unlock_page",
     },
 }
+
+
+def test_only_approvers_publish_council_responses():
+    """Engagement managers draft; a response goes public only through an Approver."""
+    for role, permissions in EXPECTED_MODEL_PERMISSIONS.items():
+        assert ("board.publish_councilresponse" in permissions) == (role == roles.APPROVERS)
 
 
 def test_exactly_the_platform_roles_exist():

@@ -189,3 +189,46 @@ def test_revoked_invitation_cannot_be_used(client, manager):
     response = client.get(link)
     assert response.status_code == 410
     assert "withdrawn" in response.content.decode()
+
+
+def test_invitation_activates_an_account_made_by_an_import(client, manager):
+    """Members imported from a spreadsheet exist before they are invited."""
+    imported = User.objects.create_user(email="imported@example.org", password=None)
+    assert not imported.has_usable_password()
+    services.invitation_create(
+        email="imported@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=manager,
+    )
+    response = client.get(_link_from_last_email())
+    assert response.url == reverse("invitation_set_password")
+    page = client.post(
+        reverse("invitation_set_password"), {"new_password1": "short", "new_password2": "short"}
+    )
+    assert page.status_code == 200
+    assert "There is a problem" in page.content.decode()
+    response = client.post(
+        reverse("invitation_set_password"),
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    imported.refresh_from_db()
+    assert imported.check_password(NEW_PASSWORD)
+    assert roles.BOARD_MEMBERS in imported.groups.values_list("name", flat=True)
+    assert EmailAddress.objects.get(user=imported).verified
+    assert client.get(reverse("account_email")).status_code == 200
+    # The link cannot activate it a second time.
+    client.logout()
+    assert client.get(reverse("invitation_set_password")).status_code == 410
+
+
+def test_an_account_in_use_cannot_be_invited_again(manager, make_user):
+    from django.core.exceptions import ValidationError
+
+    in_use = make_user()
+    with pytest.raises(ValidationError):
+        services.invitation_create(
+            email=in_use.email,
+            role=Group.objects.get(name=roles.BOARD_MEMBERS),
+            invited_by=manager,
+        )

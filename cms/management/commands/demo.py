@@ -10,8 +10,10 @@ command twice is safe.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import io
 import subprocess
 import sys
 
@@ -51,7 +53,9 @@ class Command(BaseCommand):
             lines.extend(build(stdout=self.stdout) or [])
         if isinstance(task_backends["default"], DatabaseBackend):
             # Wagtail enqueues reference indexing (and image work) as tasks: run them now.
-            call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+            # The demo's notification emails go to the console backend: keep them off screen.
+            with contextlib.redirect_stdout(io.StringIO()):
+                call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         for line in lines:

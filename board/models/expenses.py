@@ -1,0 +1,73 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from board.validators import validate_receipt
+
+
+def receipt_path(instance, filename: str) -> str:
+    # The stored name never carries the member's own file name.
+    import uuid
+
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"receipts/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.{extension}"
+
+
+class ExpenseClaim(models.Model):
+    class Kind(models.TextChoices):
+        TRAVEL = "travel", "Travel"
+        CARE = "care", "Care for a dependant"
+        SUBSISTENCE = "subsistence", "Food and drink"
+        PARTICIPATION = "participation", "Participation payment"
+        INTERPRETING = "interpreting", "Interpreting or access support"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expense_claims"
+    )
+    meeting = models.ForeignKey(
+        "board.Meeting",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="expense_claims",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(
+        max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    description = models.CharField(max_length=255)
+    receipt = models.FileField(
+        upload_to=receipt_path, blank=True, validators=[validate_receipt], max_length=255
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    decision_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="expense_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} £{self.amount} ({self.claimant})"

@@ -1,0 +1,231 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.search import index
+
+FORMER_MEMBER = "a former board member"
+
+
+class ServiceArea(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RecommendationQuerySet(models.QuerySet):
+    def published(self):
+        """Recommendations whose council response is live: the public "You said, we did"."""
+        return self.filter(response__live=True)
+
+    def visible_to_board(self):
+        return self.exclude(status=Recommendation.Status.RECEIVED)
+
+    def open(self):
+        return self.exclude(status=Recommendation.Status.PUBLISHED)
+
+    def overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.open().filter(due_date__lt=today)
+
+
+class Recommendation(index.Indexed, models.Model):
+    """What a board member asks the council to change, and where it is in its lifecycle."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        UNDER_CONSIDERATION = "under_consideration", "Under consideration"
+        RESPONSE_DRAFTED = "response_drafted", "Response drafted"
+        APPROVED = "approved", "Response approved"
+        PUBLISHED = "published", "Response published"
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    what_should_change = models.TextField("What should change")
+    lived_experience = models.TextField(
+        "Why: lived experience", help_text="What you or others have experienced."
+    )
+    evidence = models.TextField("Why: evidence", blank=True)
+    service_area = models.ForeignKey(
+        ServiceArea, on_delete=models.PROTECT, related_name="recommendations"
+    )
+    desired_outcome = models.TextField("What difference it would make")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recommendations",
+    )
+    author_named = models.BooleanField(
+        "Name me when this is published",
+        default=False,
+        help_text="If not ticked, it is shown as from the board.",
+    )
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.RECEIVED, db_index=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_recommendations",
+        help_text="The council officer responsible for the response.",
+    )
+    due_date = models.DateField(null=True, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now, editable=False)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = RecommendationQuerySet.as_manager()
+
+    search_fields = [
+        index.SearchField("title"),
+        index.SearchField("what_should_change"),
+        index.FilterField("status"),
+    ]
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    @property
+    def public_author(self) -> str:
+        """The name shown in public: the author's only if they chose it."""
+        if self.author_id is None:
+            return FORMER_MEMBER if self.author_named else "the board"
+        if self.author_named:
+            return self.author.get_full_name() or "a board member"
+        return "the board"
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.status != self.Status.PUBLISHED
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+        )
+
+
+class CouncilResponse(
+    WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, index.Indexed, models.Model
+):
+    """The council's public answer to a recommendation, approved through a Wagtail workflow."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        PARTLY_ACCEPTED = "partly_accepted", "Partly accepted"
+        NOT_ACCEPTED = "not_accepted", "Not accepted"
+        DEFERRED = "deferred", "Deferred"
+
+    NEEDS_EXPLANATION = (Outcome.PARTLY_ACCEPTED, Outcome.NOT_ACCEPTED)
+
+    recommendation = models.OneToOneField(
+        Recommendation, on_delete=models.CASCADE, related_name="response"
+    )
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    response = models.TextField("Our response", help_text="What the council will do, and why.")
+    reasons = models.TextField(
+        blank=True, help_text="Required when the outcome is not accepted or partly accepted."
+    )
+    alternatives_explored = models.TextField(
+        blank=True, help_text="Required when the outcome is not accepted or partly accepted."
+    )
+    next_steps = models.TextField(
+        "Agreed next steps",
+        blank=True,
+        help_text="Required when the outcome is not accepted or partly accepted.",
+    )
+    review_date = models.DateField(
+        null=True, blank=True, help_text="Required when the outcome is deferred."
+    )
+
+    _revisions = GenericRelation("wagtailcore.Revision", related_query_name="council_response")
+    workflow_states = GenericRelation(
+        "wagtailcore.WorkflowState",
+        content_type_field="base_content_type",
+        object_id_field="object_id",
+        related_query_name="council_response",
+        for_concrete_model=False,
+    )
+
+    search_fields = [index.SearchField("response")]
+
+    class Meta:
+        verbose_name = "council response"
+
+    def __str__(self) -> str:
+        return f"Response to {self.recommendation}"
+
+    @property
+    def revisions(self):
+        return self._revisions
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.outcome in self.NEEDS_EXPLANATION:
+            for field in ("reasons", "alternatives_explored", "next_steps"):
+                if not (getattr(self, field) or "").strip():
+                    label = self._meta.get_field(field).verbose_name
+                    errors[field] = (
+                        f"Give the {label.lower()} when the outcome is "
+                        f"{self.get_outcome_display().lower()}."
+                    )
+        if self.outcome == self.Outcome.DEFERRED and not self.review_date:
+            errors["review_date"] = "Give the date the council will review a deferred decision."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProgressUpdate(models.Model):
+    """A dated update on putting an accepted recommendation into practice."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="progress_updates"
+    )
+    date = models.DateField(default=timezone.localdate)
+    update = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.recommendation.reference} on {self.date}"
+
+
+class ImplementedChange(models.Model):
+    """The service or policy change a recommendation led to. These are what the target counts."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", "Service change"
+        POLICY = "policy", "Policy change"
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, related_name="changes"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    description = models.TextField()
+    service_area = models.ForeignKey(ServiceArea, on_delete=models.PROTECT, related_name="+")
+    implemented_on = models.DateField()
+
+    class Meta:
+        ordering = ["-implemented_on"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.implemented_on}): {self.description[:60]}"

@@ -1,0 +1,337 @@
+from django.shortcuts import redirect
+from django.urls import path, reverse
+
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.views.generic.models import EditView
+from wagtail.admin.viewsets.model import ModelViewSetGroup
+from wagtail.admin.widgets import AdminDateInput
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import CreateView as SnippetCreateView
+
+from board import admin_views, services
+from board.forms import CouncilResponseAdminForm
+from board.models import (
+    BoardAsk,
+    CouncilResponse,
+    ExpenseClaim,
+    Meeting,
+    Membership,
+    MemberSupportNeeds,
+    Recommendation,
+    ServiceArea,
+)
+from cms.viewsets import PlatformModelViewSet, PlatformSnippetViewSet
+
+
+class RecommendationEditView(EditView):
+    """Officers do not rewrite a member's words: editing means managing its lifecycle."""
+
+    def dispatch(self, request, *args, **kwargs):
+        return redirect("board_recommendation_manage", pk=self.kwargs["pk"])
+
+
+class RecommendationViewSet(PlatformModelViewSet):
+    model = Recommendation
+    icon = "comment"
+    menu_label = "Recommendations"
+    edit_view_class = RecommendationEditView
+    form_fields = ["title"]
+    add_view_enabled = False
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    list_display = ["reference", "title", "service_area", "get_status_display", "owner", "due_date"]
+    list_filter = ["status", "service_area", "owner"]
+    list_export = [
+        "reference",
+        "title",
+        "service_area",
+        "status",
+        "owner",
+        "due_date",
+        "submitted_at",
+        "published_at",
+    ]
+    search_fields = ["reference", "title", "what_should_change"]
+    search_backend_name = None
+    export_filename = "recommendations"
+
+    list_select_related = (
+        "service_area",
+        "owner",
+        "author",
+    )
+
+
+class MeetingEditView(EditView):
+    def save_instance(self):
+        previous = type(self.object).objects.get(pk=self.object.pk).notes_status
+        instance = super().save_instance()
+        if (
+            instance.notes_status == Meeting.NotesStatus.APPROVED
+            and previous != instance.notes_status
+        ):
+            services.meeting_notes_approve(meeting=instance, by=self.request.user)
+        return instance
+
+
+class MeetingViewSet(PlatformModelViewSet):
+    model = Meeting
+    icon = "date"
+    edit_view_class = MeetingEditView
+    list_display = ["title", "starts_at", "get_notes_status_display"]
+    list_filter = ["notes_status"]
+    list_export = ["title", "starts_at", "location", "notes_status"]
+    search_fields = ["title"]
+    search_backend_name = None
+
+
+class MembershipViewSet(PlatformModelViewSet):
+    model = Membership
+    icon = "user"
+    menu_label = "Memberships"
+    panels = [
+        FieldPanel("member"),
+        FieldPanel("role"),
+        FieldRowPanel([FieldPanel("term_starts"), FieldPanel("term_ends")]),
+    ]
+    list_display = ["member", "get_role_display", "term_starts", "term_ends"]
+    list_filter = ["role"]
+    list_export = ["member", "member__email", "role", "term_starts", "term_ends"]
+    export_filename = "board-memberships"
+
+    list_select_related = ("member",)
+
+
+class SupportNeedsViewSet(PlatformModelViewSet):
+    model = MemberSupportNeeds
+    icon = "help"
+    menu_label = "Support needs"
+    panels = [
+        FieldPanel("member"),
+        FieldPanel("access_needs"),
+        FieldPanel("preferred_language"),
+        MultiFieldPanel(
+            [FieldPanel("interpreter_needed"), FieldPanel("interpreter_language")],
+            heading="Interpreting",
+        ),
+    ]
+    list_display = ["member", "preferred_language", "interpreter_needed", "interpreter_language"]
+    # Special-category and access information: not offered as a download.
+    list_export = []
+
+    list_select_related = ("member",)
+
+
+class BoardAskViewSet(PlatformModelViewSet):
+    model = BoardAsk
+    icon = "tasks"
+    menu_label = "Other asks"
+    form_fields = ["member", "kind", "description", "date"]
+    list_display = ["member", "get_kind_display", "description", "date"]
+    list_filter = ["kind", "member"]
+    list_export = ["member", "kind", "description", "date"]
+
+    list_select_related = ("member",)
+
+
+class ExpenseEditView(EditView):
+    def dispatch(self, request, *args, **kwargs):
+        return redirect("board_expense_decide", pk=self.kwargs["pk"])
+
+
+class ExpenseClaimViewSet(PlatformModelViewSet):
+    model = ExpenseClaim
+    icon = "doc-full"
+    menu_label = "Expense claims"
+    form_fields = ["claimant", "meeting", "kind", "amount", "description", "receipt"]
+    edit_view_class = ExpenseEditView
+    list_display = ["claimant", "get_kind_display", "amount", "get_status_display", "submitted_at"]
+    list_filter = ["status", "kind"]
+    list_export = ["claimant", "claimant__email", "kind", "amount", "status", "submitted_at"]
+    export_filename = "expense-claims"
+
+    list_select_related = (
+        "claimant",
+        "meeting",
+    )
+
+
+class ServiceAreaViewSet(PlatformModelViewSet):
+    model = ServiceArea
+    icon = "site"
+    menu_label = "Service areas"
+    form_fields = ["name"]
+    list_display = ["name"]
+    list_export = ["name"]
+
+
+class CouncilResponseCreateView(SnippetCreateView):
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.request.GET.get("recommendation", "").isdigit():
+            initial["recommendation"] = int(self.request.GET["recommendation"])
+        return initial
+
+
+class CouncilResponseViewSet(PlatformSnippetViewSet):
+    model = CouncilResponse
+    add_view_class = CouncilResponseCreateView
+    icon = "pick"
+    menu_label = "Council responses"
+    menu_order = 201
+    add_to_admin_menu = True
+    list_display = ["recommendation", "get_outcome_display", "live"]
+    list_filter = ["outcome", "live"]
+    list_export = ["recommendation__reference", "outcome", "response", "live"]
+    export_filename = "council-responses"
+    edit_handler = ObjectList(
+        [
+            FieldPanel("recommendation"),
+            FieldPanel("outcome"),
+            FieldPanel("response"),
+            MultiFieldPanel(
+                [
+                    FieldPanel("reasons"),
+                    FieldPanel("alternatives_explored"),
+                    FieldPanel("next_steps"),
+                ],
+                heading="Where the council cannot do all that was asked",
+                help_text="Required when the outcome is not accepted or partly accepted.",
+            ),
+            FieldPanel("review_date", widget=AdminDateInput),
+        ],
+        base_form_class=CouncilResponseAdminForm,
+    )
+
+    list_select_related = ("recommendation",)
+
+
+class BoardViewSetGroup(ModelViewSetGroup):
+    menu_label = "Board"
+    menu_icon = "group"
+    menu_order = 200
+    items = (
+        RecommendationViewSet("board_recommendation"),
+        MembershipViewSet("board_membership"),
+        SupportNeedsViewSet("board_supportneeds"),
+        BoardAskViewSet("board_ask"),
+        MeetingViewSet("board_meeting"),
+        ExpenseClaimViewSet("board_expenseclaim"),
+        ServiceAreaViewSet("board_servicearea"),
+    )
+
+
+register_snippet(CouncilResponseViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_board_viewsets():
+    return BoardViewSetGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_board_admin_urls():
+    return [
+        path(
+            "board/recommendations/<int:pk>/manage/",
+            admin_views.recommendation_manage,
+            name="board_recommendation_manage",
+        ),
+        path("board/overview/", admin_views.board_overview, name="board_overview"),
+        path(
+            "board/expenses/<int:pk>/decide/",
+            admin_views.expense_decide,
+            name="board_expense_decide",
+        ),
+        path("board/expenses/totals/", admin_views.expense_totals, name="board_expense_totals"),
+    ]
+
+
+class PermissionMenuItem(MenuItem):
+    def __init__(self, *args, permission: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permission = permission
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.permission)
+
+
+@hooks.register("register_admin_menu_item")
+def register_board_overview_menu_item():
+    return PermissionMenuItem(
+        "Board overview",
+        reverse("board_overview"),
+        icon_name="view",
+        order=199,
+        permission="board.view_membership",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_expense_totals_menu_item():
+    return PermissionMenuItem(
+        "Expenses by member",
+        reverse("board_expense_totals"),
+        icon_name="table",
+        order=201,
+        permission="board.view_expenseclaim",
+    )
+
+
+@hooks.register("register_log_actions")
+def register_board_log_actions(actions):
+    actions.register_action(
+        "board.recommendation.status", "Change status", "Recommendation status changed"
+    )
+    actions.register_action("board.recommendation.progress", "Add progress", "Progress update")
+    actions.register_action("board.recommendation.change", "Record change", "Change recorded")
+    actions.register_action(
+        "board.recommendation.escalate", "Escalate", "Overdue response escalated to its owner"
+    )
+    actions.register_action("board.expense.approve", "Approve claim", "Expense claim approved")
+    actions.register_action("board.expense.reject", "Reject claim", "Expense claim rejected")
+    actions.register_action(
+        "board.meeting.notes_approve", "Approve notes", "Meeting notes approved"
+    )
+
+
+@hooks.register("register_admin_urls")
+def register_board_import_urls():
+    from board import import_views
+
+    return [
+        path(
+            "board/import/<str:kind>/",
+            import_views.import_records,
+            name="board_import",
+        ),
+    ]
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_members_menu_item():
+    return PermissionMenuItem(
+        "Import members",
+        reverse("board_import", args=["members"]),
+        icon_name="upload",
+        order=202,
+        permission="board.add_membership",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_import_recommendations_menu_item():
+    return PermissionMenuItem(
+        "Import recommendations",
+        reverse("board_import", args=["recommendations"]),
+        icon_name="upload",
+        order=203,
+        permission="board.add_recommendation",
+    )
+
+
+@hooks.register("register_log_actions")
+def register_board_import_log_action(actions):
+    actions.register_action("board.import", "Import", "Imported from a spreadsheet")
