@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
