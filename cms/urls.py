@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.urls")),
     path("members/", include("board.urls")),
+    path("survey/", include("surveys.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": Sitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

@@ -61,3 +61,22 @@ def test_server_error_page_renders_without_the_request(rf):
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Sorry, there is a problem with the service" in response.content.decode()
+
+
+def test_service_navigation_lists_menu_pages_and_marks_the_current_section(client):
+    from board.models import BoardIndexPage
+
+    home = HomePage.objects.get()
+    board = BoardIndexPage(title="Our board", slug="board", show_in_menus=True)
+    home.add_child(instance=board)
+    board.save_revision().publish()
+    hidden = BoardIndexPage(title="Not in menu", slug="hidden", show_in_menus=False)
+    home.add_child(instance=hidden)
+    hidden.save_revision().publish()
+
+    body = client.get("/").content.decode()
+    assert 'class="govuk-service-navigation__link" href="/board/"' in body
+    assert "Not in menu" not in body.split('id="navigation"')[1].split("</ul>")[0]
+    board_body = client.get("/board/").content.decode()
+    assert "govuk-service-navigation__item--active" in board_body
+    assert 'aria-current="page">Our board' in board_body

@@ -1,0 +1,104 @@
+"""Disclosure control: no shown figure rests on fewer answers than the threshold, and no
+suppressed figure can be worked out from the figures that are shown.
+
+A table is a set of named cells (each an answer count; the number positive follows the same
+rule, so suppressing a cell hides its count, percentage and interval together) and a list of
+additive relations: "this total is the sum of these parts" (e.g. all answers = White + ethnic
+minorities + Prefer not to say; ethnic minorities = Asian + Black + Mixed + Other).
+
+1. Primary suppression: every cell with 0 < n < threshold.
+2. Secondary suppression: while any suppressed cell can be solved for from the shown cells and
+   the relations (a linear-algebra check, not just "one cell missing from a sum"), suppress one
+   more cell from a relation it appears in: the smallest shown part, or else the total.
+
+Pure Python with numpy (a scipy dependency); no Django.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+SUPPRESSED = "[c]"
+FOOTNOTE = (
+    "[c] Confidential: fewer than {threshold} answers, or suppressed so that a smaller group "
+    "cannot be worked out from the figures shown."
+)
+
+
+@dataclass(frozen=True)
+class Relation:
+    total: str
+    parts: tuple[str, ...]
+
+
+def _determinable(
+    cells: Sequence[str], relations: Sequence[Relation], hidden: set[str]
+) -> set[str]:
+    """The hidden cells whose values follow from the shown cells and the relations."""
+    unknown = [name for name in cells if name in hidden]
+    if not unknown or not relations:
+        return set()
+    column = {name: i for i, name in enumerate(unknown)}
+    rows = []
+    for relation in relations:
+        row = np.zeros(len(unknown))
+        touched = False
+        if relation.total in column:
+            row[column[relation.total]] += 1
+            touched = True
+        for part in relation.parts:
+            if part in column:
+                row[column[part]] -= 1
+                touched = True
+        if touched:
+            rows.append(row)
+    if not rows:
+        return set()
+    matrix = np.array(rows)
+    rank = np.linalg.matrix_rank(matrix)
+    solved = set()
+    for name, index in column.items():
+        unit = np.zeros(len(unknown))
+        unit[index] = 1
+        # The cell is determined iff its unit vector lies in the row space of the relations.
+        if np.linalg.matrix_rank(np.vstack([matrix, unit])) == rank:
+            solved.add(name)
+    return solved
+
+
+def suppress(
+    counts: Mapping[str, int], relations: Sequence[Relation] = (), *, threshold: int
+) -> set[str]:
+    """The names of the cells to suppress (primary and secondary)."""
+    cells = list(counts)
+    relations = [r for r in relations if r.total in counts and all(p in counts for p in r.parts)]
+    hidden = {name for name, n in counts.items() if 0 < n < threshold}
+    while True:
+        exposed = _determinable(cells, relations, hidden)
+        if not exposed:
+            return hidden
+        target = sorted(exposed)[0]
+        for relation in relations:
+            members = (relation.total, *relation.parts)
+            if target not in members:
+                continue
+            shown_parts = [p for p in relation.parts if p not in hidden]
+            if shown_parts:
+                hidden.add(min(shown_parts, key=lambda p: (counts[p], p)))
+                break
+            if relation.total not in hidden:
+                hidden.add(relation.total)
+                break
+        else:  # pragma: no cover - a determinable cell is always in some relation
+            raise RuntimeError(f"Cannot protect {target}.")
+
+
+def recoverable(
+    counts: Mapping[str, int], relations: Sequence[Relation], hidden: set[str]
+) -> set[str]:
+    """For checking: which hidden cells could be worked out from what is shown."""
+    relations = [r for r in relations if r.total in counts and all(p in counts for p in r.parts)]
+    return _determinable(list(counts), relations, set(hidden))

@@ -1,0 +1,1 @@
+"""Wagtail admin hooks for importing and exporting survey results (being built)."""

@@ -1,0 +1,289 @@
+"""Surveys, waves, questions, invitations and anonymous responses.
+
+Anonymity is structural. A ``SurveyInvitation`` (hashed token, used flag, and the email address
+only until it is used) and a ``Response`` share nothing but their wave: no foreign key either
+way, no user, no IP address, no timestamp finer than a date, and responses have random UUID
+keys. Free-text answers are stored in their own table with no link to a response at all, so
+they can never be shown next to demographic answers. See the README's data protection section.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from surveys import classifications
+
+
+class Survey(models.Model):
+    class Kind(models.TextChoices):
+        STAFF = "staff", "Staff survey"
+        BOARD_EVALUATION = "board_evaluation", "Board annual evaluation"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STAFF)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Wave(models.Model):
+    """One year's run of a survey."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="waves")
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    opens_on = models.DateField()
+    closes_on = models.DateField()
+    introduction = models.TextField(
+        blank=True, help_text="Shown before the first question: why we ask, how answers are used."
+    )
+    break_in_series = models.BooleanField(
+        default=False,
+        help_text="Tick if questions changed so this wave must not be joined to earlier ones "
+        "in a trend.",
+    )
+    imported = models.BooleanField(
+        default=False, editable=False, help_text="Results came from an earlier survey provider."
+    )
+
+    class Meta:
+        ordering = ["survey", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["survey", "year"], name="one_wave_per_survey_year"),
+            models.CheckConstraint(
+                condition=models.Q(closes_on__gte=models.F("opens_on")),
+                name="wave_closes_after_it_opens",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey.name} {self.year}"
+
+    def clean(self) -> None:
+        if self.opens_on and self.closes_on and self.closes_on < self.opens_on:
+            raise ValidationError({"closes_on": "The wave must close on or after it opens."})
+
+    def is_open(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.opens_on <= today <= self.closes_on
+
+    def has_closed(self, today=None) -> bool:
+        return (today or timezone.localdate()) > self.closes_on
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        LIKERT = "likert", "Agree/disagree (five-point)"
+        SINGLE = "single", "Single choice"
+        MULTIPLE = "multiple", "Multiple choice"
+        FREE_TEXT = "free_text", "Free text"
+        ETHNICITY = "ethnicity", "Ethnic group (ONS 2021)"
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="questions")
+    key = models.SlugField(
+        max_length=60,
+        help_text="Stays the same across waves so a measure can follow it when wording changes.",
+    )
+    text = models.CharField(max_length=500)
+    help_text = models.CharField(max_length=500, blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    required = models.BooleanField(default=False)
+    options = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="For single and multiple choice: a list of [value, label] pairs.",
+    )
+    page = models.PositiveSmallIntegerField(
+        default=1, help_text="Questions are asked page by page."
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["wave", "page", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "key"], name="question_key_unique_in_wave")
+        ]
+        indexes = [models.Index(fields=["wave", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text}"
+
+    def clean(self) -> None:
+        if self.kind in (self.Kind.SINGLE, self.Kind.MULTIPLE):
+            if not isinstance(self.options, list) or len(self.options) < 2:
+                raise ValidationError({"options": "Give at least two options."})
+            for option in self.options:
+                if not (
+                    isinstance(option, list | tuple)
+                    and len(option) == 2
+                    and all(isinstance(part, str) and part.strip() for part in option)
+                ):
+                    raise ValidationError({"options": 'Each option is a pair: ["value", "Label"].'})
+            values = [option[0] for option in self.options]
+            if len(set(values)) != len(values):
+                raise ValidationError({"options": "Option values must be different."})
+        elif self.options:
+            raise ValidationError({"options": "Only choice questions have options."})
+
+    @property
+    def is_demographic(self) -> bool:
+        return self.kind == self.Kind.ETHNICITY
+
+    def choice_pairs(self) -> list[tuple[str, str]]:
+        if self.kind == self.Kind.LIKERT:
+            return list(classifications.LIKERT_SCALE)
+        if self.kind == self.Kind.ETHNICITY:
+            return [pair for _, pairs in classifications.ethnicity_choices() for pair in pairs]
+        return [tuple(option) for option in self.options]
+
+    def valid_values(self) -> set[str]:
+        return {value for value, _ in self.choice_pairs()}
+
+
+class InvitationBatch(models.Model):
+    """One upload of email addresses, sent by the task worker; the analyst watches progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Sent"
+        FAILED = "failed", "Stopped with errors"
+
+    class Kind(models.TextChoices):
+        INVITATION = "invitation", "Invitations"
+        REMINDER = "reminder", "Reminders"
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitation_batches")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.INVITATION)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # The addresses wait here only until the worker has sent to them.
+    pending_emails = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "invitation batches"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.wave} ({self.sent}/{self.total})"
+
+    @property
+    def percent_done(self) -> int:
+        return int(100 * (self.sent + self.failed) / self.total) if self.total else 100
+
+
+class SurveyInvitation(models.Model):
+    """A single-use link to a wave. Nothing here points at a response, or is pointed at by one.
+
+    The email address is kept only while the link is unused (for reminders) and erased when the
+    response is stored, so a used record holds no more than a hash and a flag.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True)
+    token_hash = models.CharField(max_length=64, unique=True)
+    used = models.BooleanField(default=False)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    created_on = models.DateField(default=timezone.localdate)
+
+    class Meta:
+        indexes = [models.Index(fields=["wave", "used"])]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.wave}"
+
+
+class Response(models.Model):
+    """One anonymous set of answers. Random key; only the date; no link to who gave it."""
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        IMPORTED = "imported", "Imported"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="responses")
+    submitted_on = models.DateField()
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ONLINE)
+
+    class Meta:
+        indexes = [models.Index(fields=["wave"])]
+
+    def __str__(self) -> str:
+        return f"Response to {self.wave}"
+
+
+class Answer(models.Model):
+    """A coded answer (Likert point, choice value, ethnic group code). One row per choice."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    value = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["question", "value"]),
+            models.Index(fields=["question", "response"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question.key}={self.value}"
+
+
+class FreeTextAnswer(models.Model):
+    """Free text, deliberately unlinked from its response and its date.
+
+    With no path to the response, free text can never be shown beside someone's ethnic group.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="text_answers")
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"Free text for {self.question.key}"
+
+
+class AggregatedCount(models.Model):
+    """Results imported as counts from an earlier survey provider (no individual responses).
+
+    ``group`` is an ethnic group code from ``surveys.classifications`` (detailed or high-level),
+    ``prefer_not_to_say``, or ``all``.
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="aggregated_counts")
+    question_key = models.SlugField(max_length=60)
+    group = models.CharField(max_length=60)
+    n_answering = models.PositiveIntegerField()
+    n_positive = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["wave", "question_key", "group"], name="one_count_per_wave_key_group"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(n_positive__lte=models.F("n_answering")),
+                name="positive_not_more_than_answering",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wave} {self.question_key} {self.group}: {self.n_positive}/{self.n_answering}"

@@ -1,0 +1,382 @@
+"""Writes for surveys: design, invitations, reminders, and the anonymous submission."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from wagtail.log_actions import log
+
+from surveys.models import (
+    Answer,
+    FreeTextAnswer,
+    InvitationBatch,
+    Question,
+    Response,
+    Survey,
+    SurveyInvitation,
+    Wave,
+)
+from surveys.tokens import hash_token, new_token
+
+# How often the sending task saves its progress for the analyst's progress bar.
+PROGRESS_EVERY = 25
+
+
+class SubmissionError(Exception):
+    """The survey link cannot take a response; ``reason`` says why, for the page shown."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# --- Design -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def wave_copy_questions(*, wave: Wave, from_wave: Wave, by=None) -> list[Question]:
+    """Start a wave with the previous wave's questions (same keys, so measures carry over)."""
+    if from_wave.survey_id != wave.survey_id:
+        raise ValidationError("Questions can only be copied from a wave of the same survey.")
+    if wave.questions.exists():
+        raise ValidationError("This wave already has questions.")
+    copies = [
+        Question(
+            wave=wave,
+            key=question.key,
+            text=question.text,
+            help_text=question.help_text,
+            kind=question.kind,
+            required=question.required,
+            options=question.options,
+            page=question.page,
+            order=question.order,
+        )
+        for question in from_wave.questions.all()
+    ]
+    created = Question.objects.bulk_create(copies)
+    log(instance=wave, action="surveys.wave.copy_questions", user=by, data={"from": from_wave.pk})
+    return created
+
+
+BOARD_EVALUATION_QUESTIONS = (
+    (
+        "engagement_meaningful",
+        "Taking part in the board is meaningful: the council listens and acts on what we say.",
+        Question.Kind.LIKERT,
+    ),
+    (
+        "engagement_safe",
+        "I feel safe taking part in the board, including when I talk about "
+        "racism I have experienced.",
+        Question.Kind.LIKERT,
+    ),
+    (
+        "engagement_not_extractive",
+        "The council does not take more from board members than it "
+        "gives back: my time and experience are valued and rewarded.",
+        Question.Kind.LIKERT,
+    ),
+    ("engagement_better", "What would make taking part better?", Question.Kind.FREE_TEXT),
+)
+
+
+@transaction.atomic
+def board_evaluation_create(*, year: int, opens_on, closes_on, by=None) -> Wave:
+    """The board's annual evaluation, ready to send: meaningful, safe, not extractive."""
+    survey, _ = Survey.objects.get_or_create(
+        slug="board-evaluation",
+        defaults={
+            "name": "Board annual evaluation",
+            "kind": Survey.Kind.BOARD_EVALUATION,
+            "description": "Board members tell us each year whether taking part is meaningful, "
+            "safe and not extractive. Answers are anonymous.",
+        },
+    )
+    wave = Wave(survey=survey, year=year, opens_on=opens_on, closes_on=closes_on)
+    wave.full_clean()
+    wave.save()
+    Question.objects.bulk_create(
+        Question(
+            wave=wave,
+            key=key,
+            text=text,
+            kind=kind,
+            required=kind != Question.Kind.FREE_TEXT,
+            order=index,
+        )
+        for index, (key, text, kind) in enumerate(BOARD_EVALUATION_QUESTIONS)
+    )
+    log(instance=wave, action="wagtail.create", user=by)
+    return wave
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+def parse_email_list(raw: str) -> tuple[list[str], list[str]]:
+    """Addresses from pasted text (one per line, or separated by commas or semicolons).
+
+    Returns the valid addresses (lower-cased, de-duplicated, in order) and the invalid entries.
+    """
+    valid: list[str] = []
+    invalid: list[str] = []
+    seen: set[str] = set()
+    for part in raw.replace(";", "\n").replace(",", "\n").splitlines():
+        candidate = part.strip().strip("<>").strip()
+        if not candidate:
+            continue
+        try:
+            validate_email(candidate)
+        except ValidationError:
+            invalid.append(candidate[:200])
+            continue
+        lowered = candidate.lower()
+        if lowered not in seen:
+            seen.add(lowered)
+            valid.append(lowered)
+    return valid, invalid
+
+
+@transaction.atomic
+def invitation_batch_create(*, wave: Wave, emails: Iterable[str], by) -> InvitationBatch:
+    """Queue single-use links to a wave for these addresses; the task worker sends them.
+
+    Addresses already invited to this wave are skipped, so an upload can be repeated safely.
+    """
+    if wave.has_closed():
+        raise ValidationError("This wave has closed: no more invitations can be sent.")
+    emails = list(dict.fromkeys(e.strip().lower() for e in emails if e.strip()))
+    already = set(
+        SurveyInvitation.objects.filter(wave=wave, email__in=emails).values_list("email", flat=True)
+    )
+    to_send = [email for email in emails if email not in already]
+    if not to_send:
+        raise ValidationError("Everyone on this list has already been invited to this wave.")
+    batch = InvitationBatch.objects.create(
+        wave=wave,
+        kind=InvitationBatch.Kind.INVITATION,
+        total=len(to_send),
+        pending_emails=to_send,
+        created_by=by,
+    )
+    log(instance=wave, action="surveys.invitations.queue", user=by, data={"count": len(to_send)})
+    _enqueue_batch(batch)
+    return batch
+
+
+@transaction.atomic
+def reminders_create(*, wave: Wave, by) -> InvitationBatch:
+    """Remind everyone who has not responded, with a fresh link (the old one stops working).
+
+    Nobody is shown who has or has not responded: the analyst sees only the count reminded.
+    """
+    if not wave.is_open():
+        raise ValidationError("Reminders can only be sent while the wave is open.")
+    count = SurveyInvitation.objects.filter(wave=wave, used=False).exclude(email="").count()
+    if not count:
+        raise ValidationError("There is nobody left to remind.")
+    batch = InvitationBatch.objects.create(
+        wave=wave, kind=InvitationBatch.Kind.REMINDER, total=count, created_by=by
+    )
+    log(instance=wave, action="surveys.reminders.queue", user=by, data={"count": count})
+    _enqueue_batch(batch)
+    return batch
+
+
+def board_member_emails() -> list[str]:
+    from board.models import Membership
+
+    today = timezone.localdate()
+    return sorted(
+        set(
+            Membership.objects.filter(
+                term_starts__lte=today, term_ends__gte=today, member__is_active=True
+            ).values_list("member__email", flat=True)
+        )
+    )
+
+
+def _enqueue_batch(batch: InvitationBatch) -> None:
+    from surveys.tasks import send_invitation_batch
+
+    transaction.on_commit(lambda: send_invitation_batch.enqueue(batch_id=batch.pk))
+
+
+def _survey_url(token: str) -> str:
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + reverse(
+        "surveys:take", kwargs={"token": token}
+    )
+
+
+def _send_link(*, wave: Wave, email: str, token: str, reminder: bool) -> None:
+    context = {"wave": wave, "url": _survey_url(token), "reminder": reminder}
+    subject = (
+        f"Reminder: {wave.survey.name} closes on {wave.closes_on:%-d %B}"
+        if reminder
+        else f"Your invitation: {wave.survey.name} {wave.year}"
+    )
+    body = render_to_string("emails/surveys/invitation.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False)
+
+
+def invitation_batch_send(*, batch_id: int) -> InvitationBatch:
+    """The task body: make each link, email it, and record progress as it goes.
+
+    The raw token exists only in memory and in the email; the database keeps its hash.
+    """
+    batch = InvitationBatch.objects.select_related("wave__survey").get(pk=batch_id)
+    if batch.status == InvitationBatch.Status.DONE:
+        return batch
+    batch.status = InvitationBatch.Status.SENDING
+    batch.save(update_fields=["status"])
+    wave = batch.wave
+    reminder = batch.kind == InvitationBatch.Kind.REMINDER
+    if reminder:
+        targets = list(
+            SurveyInvitation.objects.filter(wave=wave, used=False)
+            .exclude(email="")
+            .values_list("pk", "email")
+        )
+    else:
+        targets = [(None, email) for email in batch.pending_emails]
+    for index, (invitation_id, email) in enumerate(targets, start=1):
+        token = new_token()
+        try:
+            with transaction.atomic():
+                if reminder:
+                    updated = SurveyInvitation.objects.filter(pk=invitation_id, used=False).update(
+                        token_hash=hash_token(token),
+                        reminders_sent=F("reminders_sent") + 1,
+                    )
+                    if not updated:
+                        continue  # answered meanwhile
+                else:
+                    SurveyInvitation.objects.create(
+                        wave=wave, email=email, token_hash=hash_token(token)
+                    )
+                _send_link(wave=wave, email=email, token=token, reminder=reminder)
+        except Exception:  # one bad address must not stop the batch
+            batch.failed += 1
+        else:
+            batch.sent += 1
+        if index % PROGRESS_EVERY == 0:
+            batch.save(update_fields=["sent", "failed"])
+    batch.status = (
+        InvitationBatch.Status.DONE if not batch.failed else InvitationBatch.Status.FAILED
+    )
+    batch.pending_emails = []
+    batch.save(update_fields=["sent", "failed", "status", "pending_emails"])
+    return batch
+
+
+# --- Taking the survey ------------------------------------------------------------------------
+
+
+def clean_answers(*, wave: Wave, data: Mapping[str, object], questions=None) -> dict[str, object]:
+    """Check answers against the wave's questions; raise ValidationError keyed by question key.
+
+    ``data`` maps question keys to a string (or a list of strings for multiple choice).
+    """
+    questions = list(questions if questions is not None else wave.questions.all())
+    cleaned: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for question in questions:
+        raw = data.get(question.key)
+        if question.kind == Question.Kind.MULTIPLE:
+            values = (
+                [v for v in (raw or []) if isinstance(v, str) and v]
+                if isinstance(raw, list | tuple)
+                else ([raw] if isinstance(raw, str) and raw else [])
+            )
+            if not values:
+                if question.required:
+                    errors[question.key] = "Select at least one option"
+                continue
+            if not set(values) <= question.valid_values():
+                errors[question.key] = "Select from the options given"
+                continue
+            cleaned[question.key] = list(dict.fromkeys(values))
+        elif question.kind == Question.Kind.FREE_TEXT:
+            text = (raw if isinstance(raw, str) else "").strip()
+            if not text:
+                if question.required:
+                    errors[question.key] = "Enter an answer"
+                continue
+            if len(text) > 5000:
+                errors[question.key] = "Answer in 5,000 characters or fewer"
+                continue
+            cleaned[question.key] = text.replace("\x00", "")
+        else:
+            value = raw if isinstance(raw, str) else ""
+            if not value:
+                if question.required:
+                    errors[question.key] = "Select an answer"
+                continue
+            if value not in question.valid_values():
+                errors[question.key] = "Select from the options given"
+                continue
+            cleaned[question.key] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def response_submit(*, token: str, answers: Mapping[str, object]) -> Response:
+    """Store one anonymous response for a single-use link.
+
+    The used flag and the response are written in one transaction. The flag is set with a
+    conditional UPDATE (``used = false``), so of two concurrent submissions with one link exactly
+    one stores a response, on SQLite (IMMEDIATE transactions) and PostgreSQL alike. The email
+    address is erased at the same moment: a used invitation holds only a hash and a flag.
+    """
+    today = timezone.localdate()
+    invitation = (
+        SurveyInvitation.objects.select_related("wave__survey")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise SubmissionError("invalid")
+    wave = invitation.wave
+    if invitation.used:
+        raise SubmissionError("used")
+    if today < wave.opens_on:
+        raise SubmissionError("not_open")
+    if wave.has_closed(today):
+        raise SubmissionError("closed")
+    questions = list(wave.questions.all())
+    cleaned = clean_answers(wave=wave, data=answers, questions=questions)
+
+    with transaction.atomic():
+        claimed = SurveyInvitation.objects.filter(pk=invitation.pk, used=False).update(
+            used=True, email=""
+        )
+        if not claimed:
+            raise SubmissionError("used")
+        response = Response.objects.create(wave=wave, submitted_on=today)
+        coded = []
+        texts = []
+        for question in questions:
+            value = cleaned.get(question.key)
+            if value is None:
+                continue
+            if question.kind == Question.Kind.FREE_TEXT:
+                texts.append(FreeTextAnswer(question=question, text=value))
+            elif isinstance(value, list):
+                coded.extend(Answer(response=response, question=question, value=v) for v in value)
+            else:
+                coded.append(Answer(response=response, question=question, value=value))
+        Answer.objects.bulk_create(coded)
+        FreeTextAnswer.objects.bulk_create(texts)
+    return response
