@@ -8,6 +8,7 @@ from wagtail.contrib.sitemaps import Sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms import views
+from engagement import views as engagement_views
 
 urlpatterns = [
     # Before Wagtail's admin URLs: sign-in and passwords are allauth's, with the second factor.
@@ -24,6 +25,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("members/", include("board.urls")),
     path("survey/", include("surveys.urls")),
+    path("search/", engagement_views.search, name="search"),
+    path("newsletter/", include("engagement.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": {"pages": Sitemap}}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
 ]

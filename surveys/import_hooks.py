@@ -1,1 +1,38 @@
-"""Wagtail admin hooks for importing and exporting survey results (being built)."""
+"""Wagtail admin hooks for importing and exporting survey results (``surveys.import_views``)."""
+
+from django.urls import reverse
+
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from surveys import import_views
+
+
+class SurveyDataMenuItem(MenuItem):
+    """Shown only to someone who may import or download survey results."""
+
+    def is_shown(self, request):
+        return import_views.may_use(request.user)
+
+
+@hooks.register("register_admin_urls")
+def register_survey_data_urls():
+    return import_views.admin_urls()
+
+
+# In the "Surveys" menu: surveys/wagtail_hooks.py builds it with this submenu hook. (That module
+# imports this one first, so the hook's name is written out rather than imported.)
+@hooks.register("register_surveys_menu_item")
+def register_survey_data_menu_item():
+    return SurveyDataMenuItem(
+        "Import and download results",
+        reverse("surveys_data"),
+        icon_name="upload",
+        order=310,
+    )
+
+
+@hooks.register("register_log_actions")
+def register_survey_import_log_actions(actions):
+    actions.register_action("surveys.import", "Import", "Survey results imported")
+    actions.register_action("surveys.export", "Download", "Survey results downloaded")

@@ -252,8 +252,10 @@ class FreeTextAnswer(models.Model):
     """Free text, deliberately unlinked from its response and its date.
 
     With no path to the response, free text can never be shown beside someone's ethnic group.
+    Its key is random too: a sequential key would line its rows up with the order of responses.
     """
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="text_answers")
     text = models.TextField()
 

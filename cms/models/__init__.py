@@ -1,6 +1,13 @@
 from .invitations import Invitation
-from .pages import BasePage, HomePage
+from .pages import AccessibilityStatementPage, BasePage, HomePage
 from .settings import SiteSettings
 from .users import User
 
-__all__ = ["BasePage", "HomePage", "Invitation", "SiteSettings", "User"]
+__all__ = [
+    "AccessibilityStatementPage",
+    "BasePage",
+    "HomePage",
+    "Invitation",
+    "SiteSettings",
+    "User",
+]

@@ -1,6 +1,6 @@
 from django.db import models
 
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, PageChooserPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 DEFAULT_ALTERNATIVE_FORMATS_TEXT = (
@@ -21,7 +21,7 @@ class SiteSettings(BaseSiteSetting):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="The page with the site's accessibility statement.",
+        help_text="The site's accessibility statement page, linked from every page's footer.",
     )
     accessibility_statement_url = models.URLField(
         blank=True, help_text="Use this if the statement is published elsewhere."
@@ -37,7 +37,12 @@ class SiteSettings(BaseSiteSetting):
             [FieldPanel("contact_email"), FieldPanel("contact_phone")], heading="Contact"
         ),
         MultiFieldPanel(
-            [FieldPanel("accessibility_statement_page"), FieldPanel("accessibility_statement_url")],
+            [
+                PageChooserPanel(
+                    "accessibility_statement_page", page_type="cms.AccessibilityStatementPage"
+                ),
+                FieldPanel("accessibility_statement_url"),
+            ],
             heading="Accessibility",
         ),
         FieldPanel("alternative_formats_text"),

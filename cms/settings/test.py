@@ -1,5 +1,8 @@
 """Test settings: fast hashing, in-memory email, tasks run at once, fresh caches."""
 
+import os
+import tempfile
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 
@@ -17,7 +20,12 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 WAGTAILADMIN_BASE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+    # A file, not ":memory:": threads in the concurrency tests cannot share an in-memory test
+    # database (they fail with "database table is locked" instead of waiting). One file per
+    # process so parallel runs do not clobber each other.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"lived-test-{os.getpid()}.sqlite3")
+    }
 # Serve static files from the apps' folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

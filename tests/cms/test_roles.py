@@ -37,6 +37,31 @@ MANAGER_BOARD_PERMISSIONS = {
     "board.change_boardsettings",
 }
 
+ENGAGEMENT_SNIPPET_MODELS = ["calendardate", "eventorganiser", "venue"]
+ENGAGEMENT_PERMISSIONS = {
+    f"engagement.{action}_{model}"
+    for model in ENGAGEMENT_SNIPPET_MODELS
+    for action in ("add", "change", "delete", "view")
+} | {
+    # Subscribers sign themselves up: managers see, download (confirmed only) and delete them.
+    "engagement.view_newslettersubscriber",
+    "engagement.delete_newslettersubscriber",
+    "engagement.export_newslettersubscriber",
+    "engagement.send_newsletter",
+}
+
+SURVEY_DESIGN_MODELS = ["survey", "wave", "question", "invitationbatch", "aggregatedcount"]
+ANALYST_SURVEY_PERMISSIONS = {
+    f"surveys.{action}_{model}"
+    for model in SURVEY_DESIGN_MODELS
+    for action in ("add", "change", "delete", "view")
+} | {
+    # Responses are read (for exports and analysis) and imported, never changed or deleted.
+    "surveys.view_response",
+    "surveys.view_answer",
+    "surveys.add_response",
+}
+
 EXPECTED_MODEL_PERMISSIONS = {
     roles.BOARD_MEMBERS: set(),
     roles.ENGAGEMENT_MANAGERS: {
@@ -52,6 +77,7 @@ EXPECTED_MODEL_PERMISSIONS = {
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
         *MANAGER_BOARD_PERMISSIONS,
+        *ENGAGEMENT_PERMISSIONS,
     },
     roles.APPROVERS: {
         "wagtailadmin.access_admin",
@@ -66,6 +92,7 @@ EXPECTED_MODEL_PERMISSIONS = {
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
+        *ANALYST_SURVEY_PERMISSIONS,
     },
 }
 
@@ -84,6 +111,18 @@ def test_only_approvers_publish_council_responses():
     """Engagement managers draft; a response goes public only through an Approver."""
     for role, permissions in EXPECTED_MODEL_PERMISSIONS.items():
         assert ("board.publish_councilresponse" in permissions) == (role == roles.APPROVERS)
+
+
+def test_nobody_holds_a_permission_on_invitations_or_free_text():
+    """Who was invited, and what they wrote, are reached only through the survey views."""
+    for permissions in EXPECTED_MODEL_PERMISSIONS.values():
+        assert not {p for p in permissions if p.endswith(("_surveyinvitation", "_freetextanswer"))}
+    for model in ("response", "answer"):
+        for action in ("change", "delete"):
+            assert (
+                f"surveys.{action}_{model}"
+                not in EXPECTED_MODEL_PERMISSIONS[roles.INCLUSION_ANALYSTS]
+            )
 
 
 def test_exactly_the_platform_roles_exist():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+
 from django.utils import timezone
 
 from surveys.models import Question, Survey, SurveyInvitation, Wave

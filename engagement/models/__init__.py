@@ -1,0 +1,41 @@
+from .newsletter import NewsletterSubscriber
+from .pages import (
+    ActivityAction,
+    ActivityIndexPage,
+    ActivityPage,
+    ActivityRespondentGroup,
+    ActivityTheme,
+    CulturalCalendarPage,
+    EngagementHubPage,
+    EventIndexPage,
+    EventPage,
+    NewsIndexPage,
+    NewsletterIndexPage,
+    NewsletterIssuePage,
+    NewsPage,
+    StoryIndexPage,
+    StoryPage,
+)
+from .snippets import CalendarDate, EventOrganiser, Venue
+
+__all__ = [
+    "ActivityAction",
+    "ActivityIndexPage",
+    "ActivityPage",
+    "ActivityRespondentGroup",
+    "ActivityTheme",
+    "CalendarDate",
+    "CulturalCalendarPage",
+    "EngagementHubPage",
+    "EventIndexPage",
+    "EventOrganiser",
+    "EventPage",
+    "NewsIndexPage",
+    "NewsPage",
+    "NewsletterIndexPage",
+    "NewsletterIssuePage",
+    "NewsletterSubscriber",
+    "StoryIndexPage",
+    "StoryPage",
+    "Venue",
+]

@@ -1,0 +1,298 @@
+"""Forms for designing surveys and sending invitations in the Wagtail admin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from django import forms
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.text import slugify
+
+from wagtail.admin.forms import WagtailAdminModelForm
+
+from surveys import classifications
+from surveys.models import Answer, Question, Wave
+
+OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+OPTION_VALUE_MAX = 60  # Answer.value
+OPTION_LABEL_MAX = 200
+
+# The ONS 2021 classification, described once for forms and pages.
+ETHNICITY_DESCRIPTION = (
+    "Ethnic group questions always use the ONS 2021 Census classification for England and "
+    f"Wales: {len(classifications.ETHNIC_GROUPS)} groups in "
+    f"{len(classifications.HIGH_LEVEL_GROUPS)} high-level groups, plus "
+    f'"{classifications.PREFER_NOT_TO_SAY_LABEL}". Their options cannot be edited.'
+)
+LIKERT_DESCRIPTION = "Five points, from Strongly agree to Strongly disagree."
+
+FIXED_OPTIONS_ERRORS = {
+    Question.Kind.LIKERT: "Agree/disagree questions always use the five-point scale: "
+    "leave the options empty.",
+    Question.Kind.ETHNICITY: ETHNICITY_DESCRIPTION + " Leave the options empty.",
+    Question.Kind.FREE_TEXT: "Free text questions have no options: leave them empty.",
+}
+
+
+def options_to_text(options) -> str:
+    """``[["place", "Place"], ...]`` as the lines an analyst edits: ``place | Place``."""
+    if not isinstance(options, list):
+        return ""
+    lines = []
+    for option in options:
+        if isinstance(option, list | tuple) and len(option) == 2:
+            lines.append(f"{option[0]} | {option[1]}")
+    return "\n".join(lines)
+
+
+def text_to_options(text: str) -> list[list[str]]:
+    """Lines of ``value | Label`` (or just ``Label``) as ``[[value, label], ...]``.
+
+    Raises ``forms.ValidationError`` naming every line that cannot be used.
+    """
+    options: list[list[str]] = []
+    problems: list[str] = []
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line:
+            continue
+        if "|" in line:
+            value, label = (part.strip() for part in line.split("|", 1))
+        else:
+            label = line
+            value = slugify(line).replace("-", "_")[:OPTION_VALUE_MAX]
+        if not label:
+            problems.append(f"Line {number}: give a label after the |.")
+        elif not value:
+            problems.append(f"Line {number}: give a value before the |, like: value | {label}")
+        elif not OPTION_VALUE.match(value):
+            problems.append(
+                f'Line {number}: the value "{value[:60]}" may only have letters, numbers, '
+                "hyphens and underscores."
+            )
+        elif len(value) > OPTION_VALUE_MAX:
+            problems.append(
+                f"Line {number}: the value has more than {OPTION_VALUE_MAX} characters."
+            )
+        elif len(label) > OPTION_LABEL_MAX:
+            problems.append(
+                f"Line {number}: the label has more than {OPTION_LABEL_MAX} characters."
+            )
+        else:
+            options.append([value, label])
+    if problems:
+        raise forms.ValidationError(problems)
+    values = [value for value, _ in options]
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise forms.ValidationError(
+            "Each option needs its own value; repeated: " + ", ".join(repeated) + "."
+        )
+    return options
+
+
+class QuestionAdminForm(WagtailAdminModelForm):
+    """The question form, with options as ``value | Label`` lines instead of JSON."""
+
+    options = forms.CharField(
+        required=False,
+        label="Options",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="For single and multiple choice only: one option per line, as value | Label "
+        "(for example: place | Place directorate). The value is stored with each answer, so keep "
+        "it the same in every wave; the label is what people see. Agree/disagree questions use "
+        "the five-point scale and ethnic group questions the ONS 2021 Census classification: "
+        "leave their options empty.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "options" in self.initial and not isinstance(self.initial["options"], str):
+            self.initial["options"] = options_to_text(self.initial["options"])
+        if "wave" in self.fields:
+            # Each wave's label names its survey: fetch them together.
+            self.fields["wave"].queryset = Wave.objects.select_related("survey")
+        if "kind" in self.fields:
+            self.fields["kind"].help_text = (
+                "Agree/disagree questions use the five-point scale. " + ETHNICITY_DESCRIPTION
+            )
+
+    def clean_options(self):
+        return text_to_options(self.cleaned_data.get("options") or "")
+
+    def _update_errors(self, errors):
+        # The model checks options too; keep only this form's clearer message about them.
+        if hasattr(errors, "error_dict") and "options" in self.errors:
+            errors.error_dict.pop("options", None)
+        super()._update_errors(errors)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        options = cleaned.get("options")
+        wave = cleaned.get("wave")
+        key = cleaned.get("key")
+        if kind in FIXED_OPTIONS_ERRORS and options:
+            self.add_error("options", FIXED_OPTIONS_ERRORS[kind])
+        elif (
+            kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE)
+            and "options" in cleaned
+            and len(options) < 2
+        ):
+            self.add_error("options", "Give at least two options, one per line.")
+        others = Question.objects.filter(wave=wave).exclude(pk=self.instance.pk)
+        if wave and key and others.filter(key=key).exists():
+            self.add_error(
+                "key",
+                f'This wave already has a question with the key "{key}". Keys are unique '
+                "within a wave.",
+            )
+        if (
+            wave
+            and kind == Question.Kind.ETHNICITY
+            and others.filter(kind=Question.Kind.ETHNICITY).exists()
+        ):
+            self.add_error("kind", "This wave already has an ethnic group question.")
+        self._check_answered(cleaned)
+        return cleaned
+
+    def _check_answered(self, cleaned) -> None:
+        """Once a question has answers, nothing may change what those answers mean."""
+        question = self.instance
+        if not question.pk:
+            return
+        given = set(
+            Answer.objects.filter(question=question).values_list("value", flat=True).distinct()
+        )
+        has_text = question.text_answers.exists()
+        if not given and not has_text:
+            return
+        original = Question.objects.get(pk=question.pk)
+        for field in ("wave", "key", "kind"):
+            if field in cleaned and cleaned[field] != getattr(original, field):
+                self.add_error(
+                    field,
+                    "This question already has answers, so its wave, key and kind cannot "
+                    "change. Add a new question instead.",
+                )
+        if original.kind in (Question.Kind.SINGLE, Question.Kind.MULTIPLE) and isinstance(
+            cleaned.get("options"), list
+        ):
+            kept = {value for value, _ in cleaned["options"]}
+            missing = sorted(given - kept)
+            if missing:
+                self.add_error(
+                    "options",
+                    "These values already have answers and must stay: " + ", ".join(missing),
+                )
+
+
+class WaveAdminForm(WagtailAdminModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "year" in self.fields and not self.instance.pk:
+            self.fields["year"].initial = timezone.localdate().year
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+MAX_EMAIL_FILE_BYTES = 1024 * 1024
+MAX_ADDRESSES = 20_000
+EMAIL_FILE_EXTENSIONS = (".csv", ".txt")
+
+
+def _entries_from_csv(text: str) -> list[str]:
+    """The email column of a CSV (a header naming "email"), or else every cell."""
+    rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+    if not rows:
+        return []
+    header = [cell.strip().lower() for cell in rows[0]]
+    email_columns = [index for index, name in enumerate(header) if "email" in name]
+    if email_columns:
+        column = email_columns[0]
+        return [row[column] for row in rows[1:] if len(row) > column and row[column].strip()]
+    return [cell for row in rows for cell in row if cell.strip()]
+
+
+class InvitationUploadForm(forms.Form):
+    emails = forms.CharField(
+        required=False,
+        label="Paste email addresses",
+        widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="One per line, or separated by commas or semicolons.",
+    )
+    file = forms.FileField(
+        required=False,
+        label="Or upload a file of email addresses",
+        help_text=f"A .csv or .txt file in UTF-8, up to {filesizeformat(MAX_EMAIL_FILE_BYTES)}. "
+        'In a CSV with a header row, the column whose name contains "email" is used.',
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv,text/plain"}),
+    )
+
+    def clean_file(self) -> list[str]:
+        upload = self.cleaned_data.get("file")
+        if not upload:
+            return []
+        name = (upload.name or "").lower()
+        if not name.endswith(EMAIL_FILE_EXTENSIONS):
+            raise forms.ValidationError("Upload a .csv or .txt file.")
+        if upload.size > MAX_EMAIL_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {filesizeformat(MAX_EMAIL_FILE_BYTES)}. "
+                "Split it into smaller files."
+            )
+        raw = upload.read(MAX_EMAIL_FILE_BYTES + 1)
+        if len(raw) > MAX_EMAIL_FILE_BYTES:
+            raise forms.ValidationError(
+                f"The file is larger than {filesizeformat(MAX_EMAIL_FILE_BYTES)}."
+            )
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(
+                "The file is not UTF-8 text. Save it as CSV UTF-8 or plain text and try again."
+            ) from None
+        if "\x00" in text:
+            raise forms.ValidationError("The file is not a text file.")
+        if name.endswith(".csv"):
+            return _entries_from_csv(text)
+        return [text]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not self.errors
+            and not (cleaned.get("emails") or "").strip()
+            and not cleaned.get("file")
+        ):
+            raise forms.ValidationError("Paste email addresses or choose a file.")
+        return cleaned
+
+    def raw_entries(self) -> str:
+        """Everything given, as one text for ``services.parse_email_list``."""
+        parts = [self.cleaned_data.get("emails") or "", *self.cleaned_data.get("file", [])]
+        return "\n".join(part for part in parts if part)
+
+
+class BoardEvaluationForm(forms.Form):
+    year = forms.IntegerField(min_value=2000, max_value=2100)
+    opens_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    closes_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["year"].initial = today.year
+        self.fields["opens_on"].initial = today
+        self.fields["closes_on"].initial = today + timedelta(days=28)
+
+    def clean(self):
+        cleaned = super().clean()
+        opens_on, closes_on = cleaned.get("opens_on"), cleaned.get("closes_on")
+        if opens_on and closes_on and closes_on < opens_on:
+            self.add_error("closes_on", "The wave must close on or after it opens.")
+        return cleaned

@@ -1,0 +1,137 @@
+"""Real-browser journeys: Playwright driving Debian's Chromium against a live server.
+
+Every page a journey visits is checked with axe-core (WCAG 2.0, 2.1 and 2.2, A and AA) and must
+have zero violations and no console errors (CSP violations appear there). axe is injected with
+``page.evaluate``, which runs outside the page's Content-Security-Policy, so the site's CSP stays
+exactly as it is in production.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from django.conf import settings
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+# body are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE_PATH = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(settings.BASE_DIR) / "test-results" / "screenshots"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+CHECKED_PAGES: list[str] = []
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI installs it: a missing browser is a failure there.
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Visitor:
+    """A person in a browser. ``check()`` runs axe and the console checks on the current page."""
+
+    def __init__(self, context, base_url: str, name: str):
+        self.context = context
+        self.base_url = base_url
+        self.name = name
+        self.page = context.new_page()
+        self.console_errors: list[str] = []
+        self.page.on(
+            "console",
+            lambda message: (
+                self.console_errors.append(message.text) if message.type == "error" else None
+            ),
+        )
+        self.page.on("pageerror", lambda error: self.console_errors.append(str(error)))
+
+    def visit(self, path: str, *, check: bool = True):
+        response = self.page.goto(self.base_url + path)
+        if check:
+            self.check()
+        return response
+
+    def check(self) -> None:
+        """Zero axe violations and zero console errors on the page as it is now."""
+        self.page.wait_for_load_state("load")
+        violations = axe_violations(self.page)
+        url = self.page.url.removeprefix(self.base_url) or "/"
+        problems = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+            for v in violations
+        ]
+        assert not problems, f"axe violations on {url}:\n" + "\n".join(problems)
+        errors = [e for e in self.console_errors if "favicon" not in e]
+        self.console_errors.clear()
+        assert not errors, f"console errors on {url}: {errors}"
+        CHECKED_PAGES.append(f"{self.name}: {url}")
+
+    def screenshot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for width, height, label in ((1280, 900, "desktop"), (375, 812, "mobile")):
+            self.page.set_viewport_size({"width": width, "height": height})
+            self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+        self.page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def axe_violations(page) -> list[dict]:
+    page.evaluate(AXE_PATH.read_text())
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG_TAGS,
+    )
+    return result["violations"]
+
+
+@pytest.fixture
+def browser_for(chromium, live_server):
+    contexts = []
+
+    def make(name: str = "visitor") -> Visitor:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        return Visitor(context, live_server.url, name)
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if CHECKED_PAGES:
+        terminalreporter.section("pages checked with axe-core (0 violations each)")
+        for page in CHECKED_PAGES:
+            terminalreporter.write_line(page)
+        terminalreporter.write_line(
+            f"{len(CHECKED_PAGES)} page checks; screenshots in {SCREENSHOTS}"
+        )
