@@ -35,12 +35,7 @@ from django.views.defaults import permission_denied
 
 from wagtail.log_actions import log
 
-from board.import_views import (
-    MAX_ROWS as MAX_COUNT_FILE_ROWS,
-)
-from board.import_views import (
-    MAX_UPLOAD_BYTES as MAX_COUNT_UPLOAD_BYTES,
-)
+from board import import_views as board_import
 from board.import_views import (
     OLE_MAGIC,
     XLSX_CONTENT_TYPE,
@@ -80,6 +75,9 @@ MAX_SHARED_STRINGS_BYTES = 100 * 1024 * 1024
 MAX_ZIP_ENTRIES = 1000
 #: Files of more rows are imported by the task worker.
 SMALL_FILE_ROWS = 5000
+#: Aggregated counts are read whole by ``board.import_views.read_upload``: its limits apply.
+MAX_COUNT_UPLOAD_BYTES = board_import.MAX_UPLOAD_BYTES
+MAX_COUNT_FILE_ROWS = board_import.MAX_ROWS
 HEAD_BYTES = 64 * 1024
 
 

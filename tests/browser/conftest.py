@@ -52,7 +52,17 @@ def chromium():
         pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
+    # Django keeps connections in context-local storage, and starting Playwright's sync API
+    # leaves this greenlet in a new contextvars context: the test code would then get fresh
+    # DatabaseWrapper objects without the test database's serialized contents, so every
+    # transactional test after the first would start from an empty (flushed) database. Keep
+    # the wrappers Django set the test database up with.
+    wrappers = {alias: connections[alias] for alias in connections}
     with sync_playwright() as playwright:
+        for alias, wrapper in wrappers.items():
+            connections[alias] = wrapper
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()

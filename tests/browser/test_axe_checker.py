@@ -36,3 +36,21 @@ def test_checker_reports_console_errors(browser_for):
     visitor.page.evaluate("console.error('deliberate')")
     with pytest.raises(AssertionError, match="console errors"):
         visitor.check()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("run", [1, 2])
+def test_each_browser_test_starts_from_the_migrated_database(chromium, run):
+    """Roles and the default site come from migrations; a transactional test before this one
+    flushed them, so they are here only if serialized rollback restored them (it did not when
+    Playwright's greenlet context hid the test database's connection wrapper)."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from wagtail.models import Site
+
+    from cms import roles
+
+    assert hasattr(connection, "_test_serialized_contents")
+    assert Site.objects.filter(is_default_site=True).exists()
+    assert set(roles.ALL_ROLES) <= set(Group.objects.values_list("name", flat=True))

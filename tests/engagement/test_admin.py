@@ -257,3 +257,42 @@ def test_a_story_draft_saves_without_consent_but_does_not_publish(manager_client
     assert published.status_code == 302, published.context["form"].errors
     story.refresh_from_db()
     assert story.live and story.consent_given
+
+
+@pytest.mark.parametrize(
+    ("model", "parent_fixture"),
+    [
+        ("engagementhubpage", "home"),
+        ("activityindexpage", "hub"),
+        ("activitypage", "activity_index"),
+        ("eventindexpage", "hub"),
+        ("eventpage", "event_index"),
+        ("culturalcalendarpage", "hub"),
+        ("storyindexpage", "hub"),
+        ("storypage", "story_index"),
+        ("newsindexpage", "hub"),
+        ("newspage", "news_index"),
+        ("newsletterindexpage", "hub"),
+        ("newsletterissuepage", "newsletter_index"),
+    ],
+)
+def test_manager_can_open_every_engagement_page_form(
+    manager_client, request, model, parent_fixture
+):
+    parent = request.getfixturevalue(parent_fixture)
+    url = reverse("wagtailadmin_pages:add", args=("engagement", model, parent.pk))
+    response = manager_client.get(url)
+    assert response.status_code == 200, (model, response.status_code)
+
+
+def test_manager_can_open_the_accessibility_statement_form_and_council_details(
+    manager_client, home
+):
+    url = reverse("wagtailadmin_pages:add", args=("cms", "accessibilitystatementpage", home.pk))
+    assert manager_client.get(url).status_code == 200
+    settings_page = manager_client.get("/admin/settings/cms/sitesettings/")
+    assert settings_page.status_code in (200, 302)
+    if settings_page.status_code == 302:
+        settings_page = manager_client.get(settings_page.url)
+    assert settings_page.status_code == 200
+    assert "accessibility_statement_page" in settings_page.content.decode()

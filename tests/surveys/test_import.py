@@ -18,6 +18,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 
@@ -26,7 +27,15 @@ from wagtail.models import ModelLogEntry
 from cms import roles
 from surveys import classifications, import_tasks, import_views, importers, services
 from surveys.importers import CsvRows, Row, import_aggregated_counts, import_responses
-from surveys.models import AggregatedCount, Answer, FreeTextAnswer, Question, Response, Wave
+from surveys.models import (
+    AggregatedCount,
+    Answer,
+    FreeTextAnswer,
+    Question,
+    Response,
+    Survey,
+    Wave,
+)
 from tests.surveys.factories import QuestionFactory, SurveyFactory, staff_survey_wave
 
 pytestmark = pytest.mark.django_db
@@ -563,6 +572,22 @@ def test_a_background_import_with_problems_shows_them(client_as_analyst, monkeyp
     assert Response.objects.count() == 0
 
 
+def test_a_background_import_that_crashes_says_so_and_deletes_the_file(
+    client_as_analyst, monkeypatch
+):
+    monkeypatch.setattr(import_views, "SMALL_FILE_ROWS", 2)
+    monkeypatch.setattr(importers, "import_responses", mock.Mock(side_effect=RuntimeError("boom")))
+    wave = closed_wave()
+    data = csv_bytes([["equal_opportunity", "ethnicity"], *[["5", "white_british"]] * 3])
+
+    page = upload(client_as_analyst, import_url(wave), "big.csv", data)
+
+    content = text_of(page)
+    assert "The import stopped with an error. Nothing was imported." in content
+    assert 'http-equiv="refresh"' not in content
+    assert default_storage.listdir(import_tasks.UPLOAD_FOLDER)[1] == []
+
+
 def test_the_progress_page_refreshes_while_the_import_runs(client_as_analyst, analyst, make_user):
     wave = closed_wave()
     import_tasks.set_state(
@@ -924,3 +949,22 @@ def test_the_index_links_each_wave_to_what_the_analyst_may_do(client_as_analyst)
     assert import_url(imported) not in content
     assert reverse("surveys_export_responses", args=[imported.pk, "csv"]) in content
     assert reverse("surveys_import_counts", args=[imported.survey.pk]) in content
+
+
+# --- The benchmark command (run for real at 100,000 rows by hand, not timed here) ---------------
+
+
+def test_the_benchmark_command_runs_both_paths_and_leaves_nothing_behind():
+    out = io.StringIO()
+
+    call_command("bench_import", responses=40, answers=3, repeat=2, stdout=out)
+
+    text = out.getvalue()
+    assert "40 responses x 3 answers" in text
+    assert "run 2 baseline" in text
+    assert "ratio per run" in text
+    assert "peak memory, product path (tracemalloc), 4 rows" in text
+    assert "peak memory, product path (tracemalloc), 40 rows" in text
+    assert not Survey.objects.filter(slug__startswith="bench-import-").exists()
+    assert not Response.objects.exists()
+    assert not ModelLogEntry.objects.filter(action="surveys.import").exists()

@@ -272,7 +272,7 @@ class Command(BaseCommand):
                 f"DELETE FROM {quote(Response._meta.db_table)} WHERE wave_id = %s",  # noqa: S608
                 [wave.pk],
             )
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Dead rows left by the delete would otherwise slow whichever run comes next.
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM ANALYZE {tables}")
