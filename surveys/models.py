@@ -17,6 +17,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import RichTextField
+
+from cms.models.pages import BasePage
 from surveys import classifications
 
 
@@ -289,3 +293,182 @@ class AggregatedCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wave} {self.question_key} {self.group}: {self.n_positive}/{self.n_answering}"
+
+
+def default_measure_groups() -> list[str]:
+    from surveys.analysis.groups import DEFAULT_GROUPS
+
+    return list(DEFAULT_GROUPS)
+
+
+def default_positive_values() -> list[str]:
+    return list(classifications.LIKERT_POSITIVE)
+
+
+class Measure(models.Model):
+    """A question followed year on year: the share of answers that are positive, by group.
+
+    The statistics are computed by ``surveys.selectors.measure_report`` (one GROUP BY) and
+    ``surveys.analysis.report`` (pure); nothing is stored but the definition.
+    """
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Adjustment(models.TextChoices):
+        BH = "bh", "Benjamini-Hochberg (controls the false discovery rate)"
+        HOLM = "holm", "Holm (controls the chance of any false positive)"
+
+    key = models.SlugField(
+        max_length=60, unique=True, help_text="Used on the command line: survey_report --measure."
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(
+        blank=True, help_text="Why this measure matters, e.g. the action plan's measure of success."
+    )
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="measures")
+    question_key = models.SlugField(
+        max_length=60, help_text="The question's key, the same in every wave of the survey."
+    )
+    positive_values = models.JSONField(
+        default=default_positive_values,
+        help_text="The answers that count as positive; every other valid answer stays in the base.",
+    )
+    groups = models.JSONField(
+        default=default_measure_groups,
+        blank=True,
+        help_text="The groups to compare. None: all answers only.",
+    )
+    direction = models.CharField(max_length=6, choices=Direction.choices, default=Direction.HIGHER)
+    baseline = models.ForeignKey(
+        Wave,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The wave progress is measured from.",
+    )
+    priority = models.BooleanField(
+        default=False, help_text="Priority measures are reported in the annual summary."
+    )
+    adjustment = models.CharField(
+        max_length=4,
+        choices=Adjustment.choices,
+        default=Adjustment.BH,
+        help_text="How p-values are adjusted across the comparisons shown together.",
+    )
+
+    class Meta:
+        ordering = ["-priority", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from surveys.analysis.groups import CHOOSABLE_GROUPS
+
+        errors = {}
+        if self.baseline_id and self.survey_id and self.baseline.survey_id != self.survey_id:
+            errors["baseline"] = "Choose a wave of this measure's survey."
+        if not isinstance(self.groups, list) or not set(self.groups) <= set(CHOOSABLE_GROUPS):
+            errors["groups"] = "Choose groups from the list."
+        if not isinstance(self.positive_values, list) or not self.positive_values:
+            errors["positive_values"] = "Choose at least one answer that counts as positive."
+        if self.survey_id and self.question_key:
+            questions = Question.objects.filter(
+                wave__survey_id=self.survey_id, key=self.question_key
+            )
+            if not questions.exists():
+                errors["question_key"] = "No wave of this survey has a question with this key."
+            elif isinstance(self.positive_values, list):
+                valid = set()
+                for question in questions:
+                    if question.kind in (Question.Kind.FREE_TEXT, Question.Kind.ETHNICITY):
+                        errors["question_key"] = (
+                            "Choose an agree/disagree or choice question, not free text or "
+                            "ethnic group."
+                        )
+                        break
+                    valid |= question.valid_values()
+                unknown = sorted(set(self.positive_values) - valid)
+                if unknown and "question_key" not in errors:
+                    errors["positive_values"] = (
+                        f"Not an answer to this question: {', '.join(unknown)}."
+                    )
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == self.Direction.HIGHER
+
+
+class EqualityDataIndexPage(BasePage):
+    """Where the annual summaries are published. Inclusion analysts hold page permissions on
+    this subtree only (granted by the demo or an administrator), so they can publish summaries
+    without being able to edit the rest of the site."""
+
+    intro = RichTextField(features=["bold", "italic", "link", "ol", "ul"], blank=True)
+
+    content_panels = [*BasePage.content_panels, FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["surveys.AnnualSummaryPage"]
+    max_count = 1
+    template = "surveys/equality_data_index_page.html"
+
+    class Meta:
+        verbose_name = "equality data index"
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["summaries"] = (
+            AnnualSummaryPage.objects.child_of(self).live().public().order_by("-year")
+        )
+        return context
+
+
+class AnnualSummaryPage(BasePage):
+    """The Inclusion team's published annual summary of the priority measures for a year.
+
+    The figures are a snapshot taken when the page is published (``surveys.signals``): the
+    published page never changes when data is corrected or added later; publishing again takes
+    a new snapshot. Previews compute the figures afresh.
+    """
+
+    year = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(2000), MaxValueValidator(2100)],
+        help_text="The survey year this summary reports.",
+    )
+    intro = RichTextField(
+        features=["bold", "italic", "link", "ol", "ul"],
+        blank=True,
+        help_text="What the summary covers and what the council is doing about it.",
+    )
+    snapshot = models.JSONField(default=dict, blank=True, editable=False)
+    snapshot_taken_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    content_panels = [*BasePage.content_panels, FieldPanel("year"), FieldPanel("intro")]
+    parent_page_types = ["surveys.EqualityDataIndexPage"]
+    subpage_types: list[str] = []
+    template = "surveys/annual_summary_page.html"
+
+    class Meta:
+        verbose_name = "annual summary"
+
+    def clean(self):
+        super().clean()
+        if self.year and not Wave.objects.filter(year=self.year).exists():
+            raise ValidationError({"year": f"No survey has a wave in {self.year}."})
+
+    def figures(self) -> dict:
+        """The published snapshot, or (in previews and before publishing) figures now."""
+        if self.snapshot:
+            return self.snapshot
+        from surveys.selectors import annual_summary
+
+        return annual_summary(year=self.year)
+
+    def serve_preview(self, request, mode_name):
+        self.snapshot = {}
+        return super().serve_preview(request, mode_name)

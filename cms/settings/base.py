@@ -295,3 +295,6 @@ LOGGING = {
 
 # --- The board --------------------------------------------------------------------------------
 RECEIPT_MAX_BYTES = env_int("RECEIPT_MAX_BYTES", 5 * 1024 * 1024)
+
+# Disclosure control: no figure shown or exported rests on fewer answers than this.
+DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)

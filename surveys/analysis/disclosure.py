@@ -16,7 +16,7 @@ Pure Python with numpy (a scipy dependency); no Django.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,16 +70,30 @@ def _determinable(
 
 
 def suppress(
-    counts: Mapping[str, int], relations: Sequence[Relation] = (), *, threshold: int
+    counts: Mapping[str, int],
+    relations: Sequence[Relation] = (),
+    *,
+    threshold: int,
+    unshown: Iterable[str] = (),
 ) -> set[str]:
-    """The names of the cells to suppress (primary and secondary)."""
+    """The names of the shown cells to suppress (primary and secondary).
+
+    ``unshown`` cells are part of the relations but never displayed (e.g. White minus White
+    British): the reader does not know them, so they may be determinable when large, but one
+    with 0 < n < threshold is protected like any small cell.
+    """
     cells = list(counts)
     relations = [r for r in relations if r.total in counts and all(p in counts for p in r.parts)]
-    hidden = {name for name, n in counts.items() if 0 < n < threshold}
+    unshown = {name for name in unshown if name in counts}
+    hidden = {name for name, n in counts.items() if 0 < n < threshold} | unshown
     while True:
-        exposed = _determinable(cells, relations, hidden)
+        exposed = {
+            name
+            for name in _determinable(cells, relations, hidden)
+            if name not in unshown or 0 < counts[name] < threshold
+        }
         if not exposed:
-            return hidden
+            return hidden - unshown
         target = sorted(exposed)[0]
         for relation in relations:
             members = (relation.total, *relation.parts)
@@ -97,8 +111,20 @@ def suppress(
 
 
 def recoverable(
-    counts: Mapping[str, int], relations: Sequence[Relation], hidden: set[str]
+    counts: Mapping[str, int],
+    relations: Sequence[Relation],
+    hidden: set[str],
+    *,
+    unshown: Iterable[str] = (),
+    threshold: int | None = None,
 ) -> set[str]:
-    """For checking: which hidden cells could be worked out from what is shown."""
+    """For checking: which hidden cells could be worked out from what is shown. Unshown cells
+    count only when small (0 < n < threshold)."""
     relations = [r for r in relations if r.total in counts and all(p in counts for p in r.parts)]
-    return _determinable(list(counts), relations, set(hidden))
+    unshown = {name for name in unshown if name in counts}
+    found = _determinable(list(counts), relations, set(hidden) | unshown)
+    return {
+        name
+        for name in found
+        if name not in unshown or (threshold is not None and 0 < counts[name] < threshold)
+    }

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from scipy import stats
 
-Z_95 = stats.norm.ppf(0.975)
+Z_95 = float(stats.norm.ppf(0.975))
 # The z-test's normal approximation is used when both groups have at least this many answers;
 # below it, Fisher's exact test.
 Z_TEST_MIN_N = 30

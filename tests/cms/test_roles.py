@@ -50,7 +50,14 @@ ENGAGEMENT_PERMISSIONS = {
     "engagement.send_newsletter",
 }
 
-SURVEY_DESIGN_MODELS = ["survey", "wave", "question", "invitationbatch", "aggregatedcount"]
+SURVEY_DESIGN_MODELS = [
+    "survey",
+    "wave",
+    "question",
+    "invitationbatch",
+    "aggregatedcount",
+    "measure",
+]
 ANALYST_SURVEY_PERMISSIONS = {
     f"surveys.{action}_{model}"
     for model in SURVEY_DESIGN_MODELS
