@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import Count, FilteredRelation, Q
+from django.db import connection
+from django.db.models import Count, Q
 
 from surveys.analysis.groups import NOT_ANSWERED
 from surveys.analysis.report import MeasureSpec, Report, WaveInfo, build_report
@@ -79,22 +80,15 @@ def measure_counts(
     positive = [value for value in measure.positive_values if value in valid]
     counts: dict[tuple[int, str], tuple[int, int]] = {}
     if measured:
-        rows = (
-            Answer.objects.filter(question_id__in=list(measured), value__in=sorted(valid))
-            .annotate(
-                ethnicity=FilteredRelation(
-                    "response__answers",
-                    condition=Q(response__answers__question_id__in=ethnicity_ids or [0]),
-                )
-            )
-            .values("question_id", "ethnicity__value")
-            .annotate(n=Count("pk"), k=Count("pk", filter=Q(value__in=positive or [""])))
-            .order_by()
-        )
-        for row in rows:
-            key = (year_of[measured[row["question_id"]]], row["ethnicity__value"] or NOT_ANSWERED)
+        for question_id, ethnicity, n_answering, n_positive in _grouped_answers(
+            measured=list(measured),
+            ethnicity=ethnicity_ids,
+            valid=sorted(valid),
+            positive=positive,
+        ):
+            key = (year_of[measured[question_id]], ethnicity or NOT_ANSWERED)
             n, k = counts.get(key, (0, 0))
-            counts[key] = (n + row["n"], k + row["k"])
+            counts[key] = (n + n_answering, k + (n_positive or 0))
     imported = AggregatedCount.objects.filter(
         wave__survey_id=measure.survey_id, question_key=measure.question_key
     ).values_list("wave_id", "group", "n_answering", "n_positive")
@@ -103,6 +97,42 @@ def measure_counts(
         n, k = counts.get(key, (0, 0))
         counts[key] = (n + n_answering, k + n_positive)
     return infos, counts
+
+
+def _grouped_answers(
+    *, measured: list[int], ethnicity: list[int], valid: list[str], positive: list[str]
+) -> list[tuple[int, str | None, int, int]]:
+    """(question id, ethnic group code or None, answers, positive answers), one GROUP BY.
+
+    Written in SQL because the ORM reaches a response's other answers only through the response
+    table (``FilteredRelation("response__answers")``): that extra join on a 32-character key
+    doubled the time over a million answers in ``manage.py bench_report``. Every value is a
+    query parameter.
+    """
+    answer = connection.ops.quote_name(Answer._meta.db_table)
+
+    def marks(items) -> str:
+        return ", ".join(["%s"] * len(items))
+
+    positive_case = (
+        f"SUM(CASE WHEN a.value IN ({marks(positive)}) THEN 1 ELSE 0 END)" if positive else "0"
+    )
+    ethnicity_join = (
+        f"LEFT JOIN {answer} e ON e.response_id = a.response_id "
+        f"AND e.question_id IN ({marks(ethnicity)})"
+        if ethnicity
+        else ""
+    )
+    ethnicity_value = "e.value" if ethnicity else "NULL"
+    sql = (
+        f"SELECT a.question_id, {ethnicity_value}, COUNT(*), {positive_case} "  # noqa: S608
+        f"FROM {answer} a {ethnicity_join} "
+        f"WHERE a.question_id IN ({marks(measured)}) AND a.value IN ({marks(valid)}) "
+        f"GROUP BY a.question_id{', e.value' if ethnicity else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*positive, *ethnicity, *measured, *valid])
+        return cursor.fetchall()
 
 
 def measure_spec(*, measure: Measure) -> MeasureSpec:

@@ -75,8 +75,12 @@ def suppress(
     *,
     threshold: int,
     unshown: Iterable[str] = (),
+    keep: Sequence[str] = (),
 ) -> set[str]:
     """The names of the shown cells to suppress (primary and secondary).
+
+    ``keep``: cells to hide for secondary suppression only when nothing else protects (the
+    comparison group a report hinges on, say).
 
     ``unshown`` cells are part of the relations but never displayed (e.g. White minus White
     British): the reader does not know them, so they may be determinable when large, but one
@@ -95,19 +99,28 @@ def suppress(
         if not exposed:
             return hidden - unshown
         target = sorted(exposed)[0]
-        for relation in relations:
-            members = (relation.total, *relation.parts)
-            if target not in members:
-                continue
-            shown_parts = [p for p in relation.parts if p not in hidden]
-            if shown_parts:
-                hidden.add(min(shown_parts, key=lambda p: (counts[p], p)))
-                break
-            if relation.total not in hidden:
-                hidden.add(relation.total)
-                break
-        else:  # pragma: no cover - a determinable cell is always in some relation
+        # Candidates: the shown members of the relations the target is in. Never a zero: hiding
+        # a cell the reader can tell is empty (a row shown only when it has answers) protects
+        # nothing. Prefer the smallest cell whose hiding protects the target; otherwise the
+        # smallest, and go round again.
+        candidates = sorted(
+            {
+                member
+                for relation in relations
+                if target in (relation.total, *relation.parts)
+                for member in (relation.total, *relation.parts)
+                if member not in hidden and counts[member] > 0
+            },
+            key=lambda name: (name in keep, counts[name], name),
+        )
+        if not candidates:  # pragma: no cover - a determinable cell has a shown sibling
             raise RuntimeError(f"Cannot protect {target}.")
+        for candidate in candidates:
+            if target not in _determinable(cells, relations, hidden | {candidate}):
+                hidden.add(candidate)
+                break
+        else:
+            hidden.add(candidates[0])
 
 
 def recoverable(

@@ -56,7 +56,10 @@ def whole(value: float | None) -> int | None:
     """Round half up to a whole number (Python's round() rounds half to even)."""
     if value is None:
         return None
-    return int(Decimal(str(float(value))).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    # First to 9 places, so floating-point noise (-2.4999999999999996 for an exact -2.5)
+    # does not decide the rounding.
+    exact = Decimal(str(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
+    return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -281,12 +284,19 @@ def build_report(
             # Shown beside the groups; an "all answers only" measure shows just the total.
             wanted.append(NOT_ANSWERED)
         wanted.append(ALL)
-        unshown = [code for code in wave_cells.cells if code not in wanted]
+        # Cells the reader cannot see. "Ethnic group not given" is shown whenever anyone skipped
+        # the question, so its absence tells the reader it is zero: then it is known, not unshown.
+        unshown = [
+            code
+            for code in wave_cells.cells
+            if code not in wanted and not (spec.groups and code == NOT_ANSWERED)
+        ]
         hidden = suppress(
             {code: cell.n for code, cell in wave_cells.cells.items()},
             wave_cells.relations,
             threshold=spec.threshold,
             unshown=unshown,
+            keep=(REFERENCE_GROUP, c.ETHNIC_MINORITIES),
         )
         any_suppressed = any_suppressed or bool(hidden)
         cell_tables[year] = (wave_cells, hidden)

@@ -35,6 +35,8 @@ def _respond(wave: Wave, rng: random.Random, count: int) -> dict[tuple[str, str]
             answers.append(
                 Answer(response=response, question=questions["equal_opportunity"], value=value)
             )
+        if "ethnicity" not in questions:
+            code = None
         if code is not None:
             answers.append(Answer(response=response, question=questions["ethnicity"], value=code))
         if value is not None:
@@ -155,3 +157,15 @@ def test_annual_summary_lists_priority_measures_of_the_year():
     ]
     assert selectors.annual_summary(year=2019)["measures"] == []
     assert date(2025, 1, 1).year == summary["year"]
+
+
+def test_a_survey_without_an_ethnicity_question_counts_everyone_as_not_answered():
+    wave = staff_survey_wave(year=2025)
+    wave.questions.filter(key="ethnicity").delete()
+    _respond(wave, random.Random(5), 30)
+    _, counts = selectors.measure_counts(measure=_measure(wave.survey, groups=[]))
+    assert {code for _, code in counts} == {NOT_ANSWERED}
+    assert (
+        sum(n for n, _ in counts.values())
+        == Answer.objects.filter(question__key="equal_opportunity").count()
+    )
