@@ -15,7 +15,8 @@ from django.utils.text import slugify
 from wagtail.admin.forms import WagtailAdminModelForm
 
 from surveys import classifications
-from surveys.models import Answer, Question, Wave
+from surveys.analysis.groups import CHOOSABLE_GROUPS, GROUP_LABELS, presentation_order
+from surveys.models import AggregatedCount, Answer, Question, Wave
 
 OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 OPTION_VALUE_MAX = 60  # Answer.value
@@ -296,3 +297,173 @@ class BoardEvaluationForm(forms.Form):
         if opens_on and closes_on and closes_on < opens_on:
             self.add_error("closes_on", "The wave must close on or after it opens.")
         return cleaned
+
+
+# --- Measures ---------------------------------------------------------------------------------
+
+MEASURE_GROUP_CHOICES = [
+    (code, GROUP_LABELS[code]) for code in presentation_order(CHOOSABLE_GROUPS)
+]
+# Question kinds a measure can follow.
+MEASURABLE_KINDS = (Question.Kind.LIKERT, Question.Kind.SINGLE, Question.Kind.MULTIPLE)
+CHOICE_KINDS = {Question.Kind.SINGLE, Question.Kind.MULTIPLE}
+
+
+def values_from_text(text: str) -> list[str]:
+    """Values separated by commas (or new lines), in order, without repeats."""
+    values = [part.strip() for part in re.split(r"[,\n]", text or "")]
+    return list(dict.fromkeys(value for value in values if value))
+
+
+class MeasureAdminForm(WagtailAdminModelForm):
+    """A measure, with groups and positive answers as checkboxes rather than JSON.
+
+    Positive answers of an agree/disagree question are ticked; those of a choice question are
+    typed as its values (they differ from survey to survey). Which one applies follows from the
+    question the key names, so the errors can say what to do. ``Measure.clean`` checks the rest.
+    """
+
+    positive_values = forms.MultipleChoiceField(
+        required=False,
+        label="Positive answers (agree/disagree questions)",
+        choices=classifications.LIKERT_SCALE,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Usually Strongly agree and Agree. Every other valid answer, neutral included, "
+        "stays in the base. Ignored for a choice question: type its values below instead.",
+    )
+    positive_choice_values = forms.CharField(
+        required=False,
+        label="Positive answers (choice questions)",
+        help_text="For a single or multiple choice question only: the values that count as "
+        "positive, separated by commas (for example: yes, mostly). Leave empty for an "
+        "agree/disagree question.",
+    )
+    groups = forms.MultipleChoiceField(
+        required=False,
+        label="Groups to compare",
+        choices=MEASURE_GROUP_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Each ticked group gets its own row, compared with White. None ticked: all "
+        "answers only. All answers are always shown, and so are those who did not give their "
+        "ethnic group, on a row of their own. White British is shown only for waves whose data "
+        "has the detailed White groups.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        likert = {value for value, _ in classifications.LIKERT_SCALE}
+        stored = (
+            self.instance.positive_values if isinstance(self.instance.positive_values, list) else []
+        )
+        if not self.is_bound:
+            # Set here: Wagtail's create view leaves declared fields out of the initial data.
+            self.initial["positive_values"] = [value for value in stored if value in likert]
+            self.initial["positive_choice_values"] = ", ".join(
+                value for value in stored if value not in likert
+            )
+            groups = self.instance.groups
+            self.initial["groups"] = list(groups) if isinstance(groups, list) else []
+        if "baseline" in self.fields:
+            waves = Wave.objects.select_related("survey").order_by("survey__name", "-year")
+            if self.instance.survey_id and not self.is_bound:
+                # Offer the measure's own waves. A submitted form accepts any wave, so that a
+                # wave of another survey is refused by clean() with a message saying why.
+                waves = waves.filter(survey_id=self.instance.survey_id)
+            self.fields["baseline"].queryset = waves
+            self.fields["baseline"].help_text = (
+                "The wave progress is measured from: a wave of this measure's survey that "
+                "asked the question."
+            )
+
+    def _update_errors(self, errors):
+        # The model checks these fields too; keep only this form's message where it gave one.
+        if hasattr(errors, "error_dict"):
+            for name in list(errors.error_dict):
+                if name in self.errors or (
+                    name == "positive_values" and "positive_choice_values" in self.errors
+                ):
+                    errors.error_dict.pop(name)
+        super()._update_errors(errors)
+
+    def clean(self):
+        cleaned = super().clean()
+        survey, key = cleaned.get("survey"), cleaned.get("question_key")
+        ticked = list(cleaned.get("positive_values") or [])
+        typed = values_from_text(cleaned.get("positive_choice_values", ""))
+        positive = [*ticked, *typed]
+        if survey and key:
+            questions = list(Question.objects.filter(wave__survey=survey, key=key))
+            kinds = {question.kind for question in questions}
+            if not questions:
+                keys = sorted(
+                    set(
+                        Question.objects.filter(wave__survey=survey, kind__in=MEASURABLE_KINDS)
+                        .values_list("key", flat=True)
+                        .distinct()
+                    )
+                )
+                self.add_error(
+                    "question_key",
+                    f'No wave of {survey} has a question with the key "{key}". '
+                    + (
+                        f"Its keys are: {', '.join(keys)}."
+                        if keys
+                        else "It has no agree/disagree or choice questions yet."
+                    ),
+                )
+            elif not kinds <= set(MEASURABLE_KINDS):
+                self.add_error(
+                    "question_key",
+                    "Choose an agree/disagree or choice question, not free text or ethnic group.",
+                )
+            elif kinds == {Question.Kind.LIKERT}:
+                positive = ticked
+                if typed:
+                    self.add_error(
+                        "positive_choice_values",
+                        "This is an agree/disagree question: tick its positive answers above "
+                        "and leave this empty.",
+                    )
+                elif not ticked:
+                    self.add_error(
+                        "positive_values", "Tick at least one answer that counts as positive."
+                    )
+            elif kinds <= CHOICE_KINDS:
+                positive = typed
+                valid = sorted({value for q in questions for value in q.valid_values()})
+                unknown = [value for value in typed if value not in valid]
+                if not typed:
+                    self.add_error(
+                        "positive_choice_values",
+                        "This is a choice question: type the values that count as positive, "
+                        f"from: {', '.join(valid)}.",
+                    )
+                elif unknown:
+                    self.add_error(
+                        "positive_choice_values",
+                        f"Not an answer to this question: {', '.join(unknown)}. Its values are: "
+                        f"{', '.join(valid)}.",
+                    )
+            self._check_baseline(cleaned, survey, key)
+        if not positive and not (
+            self.has_error("positive_values") or self.has_error("positive_choice_values")
+        ):
+            self.add_error("positive_values", "Choose at least one answer that counts as positive.")
+        cleaned["positive_values"] = positive
+        cleaned["groups"] = presentation_order(cleaned.get("groups") or [])
+        return cleaned
+
+    def _check_baseline(self, cleaned, survey, key) -> None:
+        baseline = cleaned.get("baseline")
+        if baseline is None:
+            return
+        if baseline.survey_id != survey.pk:
+            self.add_error("baseline", f"Choose a wave of {survey}.")
+        elif not (
+            Question.objects.filter(wave=baseline, key=key).exists()
+            or AggregatedCount.objects.filter(wave=baseline, question_key=key).exists()
+        ):
+            self.add_error(
+                "baseline",
+                f"The {baseline.year} wave did not ask this question: choose a wave that did.",
+            )

@@ -19,9 +19,18 @@ from wagtail.admin.viewsets.model import ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 
 from cms.viewsets import EscapedExportIndexView, PlatformModelViewSet
-from surveys import admin_views
-from surveys.admin_forms import QuestionAdminForm, WaveAdminForm
-from surveys.models import AggregatedCount, Answer, FreeTextAnswer, Question, Response, Survey, Wave
+from surveys import admin_views, analysis_views
+from surveys.admin_forms import MeasureAdminForm, QuestionAdminForm, WaveAdminForm
+from surveys.models import (
+    AggregatedCount,
+    Answer,
+    FreeTextAnswer,
+    Measure,
+    Question,
+    Response,
+    Survey,
+    Wave,
+)
 
 # Other survey admin hooks (imports, exports, analysis) add items to the "Surveys" menu with
 # ``@hooks.register(SURVEYS_MENU_HOOK)``.
@@ -289,6 +298,79 @@ class QuestionViewSet(PlatformModelViewSet):
     list_select_related = ("wave__survey",)
 
 
+# --- Measures ---------------------------------------------------------------------------------
+
+
+def _yes_no(value: bool) -> str:
+    return "Yes" if value else "No"
+
+
+class ReportLinkColumn(Column):
+    """A link to the measure's dashboard, named for screen readers."""
+
+    cell_template_name = "surveys/admin/measure_report_cell.html"
+
+
+class MeasureIndexView(EscapedExportIndexView):
+    def get_list_more_buttons(self, instance):
+        return [
+            ListMenuItem(
+                "View report",
+                url=reverse("surveys_measure_report", args=[instance.pk]),
+                icon_name="table",
+                priority=5,
+            ),
+            *super().get_list_more_buttons(instance),
+        ]
+
+
+class MeasureEditView(EditView):
+    @property
+    def header_buttons(self):
+        return [
+            HeaderButton(
+                "View report",
+                url=reverse("surveys_measure_report", args=[self.object.pk]),
+                icon_name="table",
+            )
+        ]
+
+
+class MeasureViewSet(PlatformModelViewSet):
+    model = Measure
+    icon = "table"
+    menu_label = "Measures"
+    index_view_class = MeasureIndexView
+    edit_view_class = MeasureEditView
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("key"),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("survey"), FieldPanel("question_key")]),
+        FieldPanel("positive_values"),
+        FieldPanel("positive_choice_values"),
+        FieldPanel("groups"),
+        FieldRowPanel([FieldPanel("direction"), FieldPanel("baseline")]),
+        FieldPanel("adjustment"),
+        FieldPanel("priority"),
+    ]
+    edit_handler = ObjectList(panels, base_form_class=MeasureAdminForm)
+    list_display = [
+        "name",
+        "key",
+        "survey",
+        "question_key",
+        Column("priority", label="Priority", accessor=lambda measure: _yes_no(measure.priority)),
+        ReportLinkColumn("report", label="Report"),
+    ]
+    list_filter = ["survey", "priority"]
+    search_fields = ["name", "key", "question_key"]
+    search_backend_name = None
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    list_select_related = ("survey",)
+
+
 class SurveysViewSetGroup(ModelViewSetGroup):
     menu_label = "Surveys"
     menu_icon = "form"
@@ -298,6 +380,7 @@ class SurveysViewSetGroup(ModelViewSetGroup):
         SurveyViewSet("surveys_survey"),
         WaveViewSet("surveys_wave"),
         QuestionViewSet("surveys_question"),
+        MeasureViewSet("surveys_measure"),
     )
 
 
@@ -333,6 +416,16 @@ def register_survey_admin_urls():
             "surveys/board-evaluation/new/",
             admin_views.board_evaluation_new,
             name="surveys_board_evaluation_new",
+        ),
+        path(
+            "surveys/measures/<int:pk>/report/",
+            analysis_views.measure_report,
+            name="surveys_measure_report",
+        ),
+        path(
+            "surveys/measures/<int:pk>/report.<str:fmt>",
+            analysis_views.measure_report_download,
+            name="surveys_measure_report_download",
         ),
     ]
 
