@@ -6,6 +6,11 @@ disclosure control has cells to suppress. The gap between ethnic minorities and 
 agree the council promotes equality of opportunity narrows year on year (18, 14, then 9 points).
 Everything is drawn from a seeded ``random.Random``, so the demo is the same each time it is
 built, and written with ``bulk_create``.
+
+It also defines the priority measures (equality of opportunity, the action plan's measure of
+success, and a few others; the board's three evaluation questions, all answers only) and
+publishes the Inclusion team's annual summary for the latest staff survey year under an
+"Equality data" page.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cms.models import User
+from cms.models import HomePage, User
 from surveys import classifications, services
 from surveys.models import (
+    AnnualSummaryPage,
     Answer,
+    EqualityDataIndexPage,
     FreeTextAnswer,
+    Measure,
     Question,
     Response,
     Survey,
@@ -202,6 +210,61 @@ FREE_TEXT = [
     "Stop relying on informal networks for secondments.",
     "Review why minority staff are more likely to go through disciplinaries.",
 ]
+# Measures on the staff survey: (key, question key, name, description). All are priority
+# measures with the first demo wave as baseline; equality of opportunity is the action plan's
+# measure of success.
+STAFF_MEASURES = [
+    (
+        "equal-opportunity",
+        "equal_opportunity",
+        "Equality of opportunity",
+        "Staff who agree the council promotes equality of opportunity for all staff. The action "
+        "plan's measure of success is an increase in the number of racially minoritised "
+        "employees who are satisfied that the council promotes equality of opportunity.",
+    ),
+    (
+        "belonging",
+        "belonging",
+        "Belonging",
+        "Staff who agree they feel they belong at the council.",
+    ),
+    (
+        "confidence-reporting-racism",
+        "report_racism",
+        "Confidence reporting racism",
+        "Staff who would feel confident reporting racism they experienced or saw at work.",
+    ),
+    (
+        "career-progression",
+        "career_progression",
+        "Fair chance of career progression",
+        "Staff who agree they have the same chance of career progression as colleagues of other "
+        "ethnic groups.",
+    ),
+]
+# The board's evaluation: all answers only (groups=[]), as the board is too small to split.
+BOARD_MEASURES = [
+    (
+        "board-meaningful",
+        "engagement_meaningful",
+        "Board: taking part is meaningful",
+        "Board members who agree the council listens and acts on what they say.",
+    ),
+    (
+        "board-safe",
+        "engagement_safe",
+        "Board: safe to take part",
+        "Board members who feel safe taking part, including when talking about racism they "
+        "have experienced.",
+    ),
+    (
+        "board-not-extractive",
+        "engagement_not_extractive",
+        "Board: not extractive",
+        "Board members who agree the council does not take more from them than it gives back.",
+    ),
+]
+
 BOARD_FREE_TEXT = [
     "Send papers earlier and in plain English.",
     "Tell us sooner what happened to our recommendations.",
@@ -489,6 +552,67 @@ def _invite_board(*, wave: Wave, analyst) -> int:
     return batch.total
 
 
+def _define_measures() -> list[Measure]:
+    """The demo's priority measures; existing ones (perhaps edited since) are left alone."""
+    measures = []
+    for slug, definitions, extra in (
+        (STAFF_SLUG, STAFF_MEASURES, {}),
+        ("board-evaluation", BOARD_MEASURES, {"groups": []}),
+    ):
+        survey = Survey.objects.filter(slug=slug).first()
+        if survey is None:
+            continue
+        baseline = survey.waves.order_by("year").first()
+        for key, question_key, name, description in definitions:
+            measure, _ = Measure.objects.get_or_create(
+                key=key,
+                defaults={
+                    "name": name,
+                    "description": description,
+                    "survey": survey,
+                    "question_key": question_key,
+                    "priority": True,
+                    "baseline": baseline,
+                    **extra,
+                },
+            )
+            measures.append(measure)
+    return measures
+
+
+def _publish_annual_summary(*, year: int) -> AnnualSummaryPage:
+    """The equality data index under the home page, and a published summary for ``year``.
+
+    Creating the index gives Inclusion analysts page permissions on it (``surveys.signals``);
+    publishing the summary takes its snapshot of the figures.
+    """
+    home = HomePage.objects.get()
+    index = EqualityDataIndexPage.objects.first()
+    if index is None:
+        index = EqualityDataIndexPage(
+            title="Equality data",
+            slug="equality-data",
+            intro="<p>Each year the Inclusion team publishes what the staff survey and the "
+            "board's evaluation show, by ethnic group, and whether things are getting "
+            "better.</p>",
+        )
+        home.add_child(instance=index)
+        index.save_revision().publish()
+    summary = AnnualSummaryPage.objects.filter(year=year).first()
+    if summary is None:
+        summary = AnnualSummaryPage(
+            title=f"Equality summary {year}",
+            slug=str(year),
+            year=year,
+            intro="<p>How staff and board members from every ethnic group experience the "
+            f"council in {year}, compared with last year and with our baseline.</p>",
+        )
+        index.add_child(instance=summary)
+        analyst = User.objects.filter(email=ANALYST_EMAIL).first()
+        summary.save_revision(user=analyst).publish(user=analyst)
+    return summary
+
+
 @transaction.atomic
 def build(*, stdout, responses_per_wave: int = DEFAULT_RESPONSES_PER_WAVE) -> list[str]:
     today = timezone.localdate()
@@ -521,4 +645,12 @@ def build(*, stdout, responses_per_wave: int = DEFAULT_RESPONSES_PER_WAVE) -> li
     ):
         url = _demo_link(wave=board_wave, token=BOARD_DEMO_TOKEN, email=BOARD_DEMO_EMAIL)
         lines.append(f"  Board evaluation demo link ({BOARD_DEMO_EMAIL}): {url}")
+    measures = _define_measures()
+    latest = Wave.objects.filter(survey__slug=STAFF_SLUG).order_by("-year").first()
+    if latest is not None:
+        summary = _publish_annual_summary(year=latest.year)
+        lines.append(
+            f"  {len(measures)} priority measures; annual summary {summary.year}: "
+            f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}{summary.url}"
+        )
     return lines

@@ -406,8 +406,8 @@ class Measure(models.Model):
 
 class EqualityDataIndexPage(BasePage):
     """Where the annual summaries are published. Inclusion analysts hold page permissions on
-    this subtree only (granted by the demo or an administrator), so they can publish summaries
-    without being able to edit the rest of the site."""
+    this subtree only (granted when the page is created, ``surveys.signals``), so they can
+    publish summaries without being able to edit the rest of the site."""
 
     intro = RichTextField(features=["bold", "italic", "link", "ol", "ul"], blank=True)
 
@@ -449,6 +449,8 @@ class AnnualSummaryPage(BasePage):
     snapshot_taken_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     content_panels = [*BasePage.content_panels, FieldPanel("year"), FieldPanel("intro")]
+    # A copy starts without figures; publishing it takes its own snapshot.
+    exclude_fields_in_copy = ["snapshot", "snapshot_taken_at"]
     parent_page_types = ["surveys.EqualityDataIndexPage"]
     subpage_types: list[str] = []
     template = "surveys/annual_summary_page.html"

@@ -9,6 +9,8 @@ from django.contrib.auth.models import Group
 from wagtail.models import GroupPagePermission
 
 from cms import roles
+from cms.models import HomePage
+from surveys.models import EqualityDataIndexPage
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +114,10 @@ EXPECTED_PAGE_PERMISSIONS = {
         "unlock_page",
     },
 }
+# Granted on the equality data index (and so its annual summaries) when the index is created.
+EXPECTED_EQUALITY_DATA_PAGE_PERMISSIONS = {
+    roles.INCLUSION_ANALYSTS: {"add_page", "change_page", "publish_page"},
+}
 
 
 def test_only_approvers_publish_council_responses():
@@ -176,3 +182,20 @@ def test_who_may_invite_whom(make_user):
     assert roles.roles_user_may_invite(make_user(is_superuser=True)) == roles.ALL_ROLES
     for role in (roles.BOARD_MEMBERS, roles.APPROVERS, roles.INCLUSION_ANALYSTS):
         assert roles.roles_user_may_invite(make_user(role)) == ()
+
+
+def test_the_equality_data_index_is_the_only_other_place_with_page_permissions():
+    index = EqualityDataIndexPage(title="Equality data", slug="equality-data")
+    HomePage.objects.get().add_child(instance=index)
+    for role in roles.ALL_ROLES:
+        granted = set(
+            GroupPagePermission.objects.filter(group__name=role, page=index).values_list(
+                "permission__codename", flat=True
+            )
+        )
+        assert granted == EXPECTED_EQUALITY_DATA_PAGE_PERMISSIONS.get(role, set())
+        assert (
+            not GroupPagePermission.objects.filter(group__name=role, page__depth__gt=1)
+            .exclude(page=index)
+            .exists()
+        )

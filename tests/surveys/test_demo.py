@@ -11,8 +11,22 @@ import pytest
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from wagtail.models import GroupPagePermission
+
+from cms import roles
+from cms.models import HomePage
 from surveys import classifications, demo, selectors
-from surveys.models import Answer, FreeTextAnswer, Question, Response, SurveyInvitation, Wave
+from surveys.models import (
+    AnnualSummaryPage,
+    Answer,
+    EqualityDataIndexPage,
+    FreeTextAnswer,
+    Measure,
+    Question,
+    Response,
+    SurveyInvitation,
+    Wave,
+)
 from tests.board.factories import MembershipFactory
 from tests.factories import UserFactory
 
@@ -135,7 +149,17 @@ def test_board_evaluation_last_year_and_an_open_wave_with_links(built):
 
 
 def test_running_twice_adds_nothing(built):
-    counts = {model: model.objects.count() for model in (Wave, Response, Answer, SurveyInvitation)}
+    models = (
+        Wave,
+        Response,
+        Answer,
+        SurveyInvitation,
+        Measure,
+        EqualityDataIndexPage,
+        AnnualSummaryPage,
+        GroupPagePermission,
+    )
+    counts = {model: model.objects.count() for model in models}
     again = demo.build(stdout=io.StringIO(), responses_per_wave=SIZE)
     assert counts == {model: model.objects.count() for model in counts}
     assert "already present" in again[0]
@@ -155,6 +179,7 @@ def test_demo_is_reproducible(built):
     Answer.objects.all().delete()
     FreeTextAnswer.objects.all().delete()
     Response.objects.all().delete()
+    Measure.objects.all().delete()
     from surveys.models import Survey
 
     Survey.objects.all().delete()
@@ -165,3 +190,48 @@ def test_demo_is_reproducible(built):
 def test_manage_py_demo_writes_thousands_per_wave():
     default = inspect.signature(demo.build).parameters["responses_per_wave"].default
     assert default >= 3000
+
+
+def test_priority_measures_follow_the_staff_survey_and_the_board(built):
+    today = timezone.localdate()
+    first_wave = Wave.objects.get(survey__slug=demo.STAFF_SLUG, year=today.year - 2)
+    equal = Measure.objects.get(key="equal-opportunity")
+    assert equal.priority and equal.baseline == first_wave
+    assert equal.question_key == "equal_opportunity" and equal.survey == first_wave.survey
+    staff = Measure.objects.filter(survey__slug=demo.STAFF_SLUG, priority=True)
+    assert staff.count() >= 3
+    board = Measure.objects.filter(survey__slug="board-evaluation")
+    assert set(board.values_list("question_key", flat=True)) == {
+        "engagement_meaningful",
+        "engagement_safe",
+        "engagement_not_extractive",
+    }
+    for measure in Measure.objects.all():
+        assert measure.priority
+        measure.full_clean()  # every definition is one an analyst could have saved
+    assert all(measure.groups == [] for measure in board)
+
+
+def test_the_annual_summary_is_published_for_the_latest_staff_wave(built, client):
+    year = timezone.localdate().year
+    index = EqualityDataIndexPage.objects.get()
+    assert index.live and index.get_parent().specific_class is HomePage
+    summary = AnnualSummaryPage.objects.get()
+    assert summary.live and summary.year == year and summary.get_parent().pk == index.pk
+    assert summary.snapshot_taken_at is not None
+    keys = [section["measure"]["key"] for section in summary.snapshot["measures"]]
+    assert "equal-opportunity" in keys and "board-meaningful" in keys
+    # Analysts may publish summaries there.
+    assert set(
+        GroupPagePermission.objects.filter(
+            group__name=roles.INCLUSION_ANALYSTS, page=index
+        ).values_list("permission__codename", flat=True)
+    ) == {"add_page", "change_page", "publish_page"}
+    assert any(f"annual summary {year}" in line for line in built)
+
+    body = client.get(summary.url).content.decode()
+    assert "Ethnic minorities " in body and "agreed, up " in body
+    # Eight board members answered last year: too few, so every result is withheld.
+    assert f"In {year - 1} fewer than 10 members answered" in body
+    index_body = client.get(index.url).content.decode()
+    assert summary.title in index_body
