@@ -36,6 +36,12 @@ CHROMIUM_ARGS = [
 
 CHECKED_PAGES: list[str] = []
 
+TRANSITIONS_DONE_JS = """
+() => !document.getAnimations().some(
+  (a) => a instanceof CSSTransition && a.playState === 'running'
+)
+"""
+
 
 def pytest_collection_modifyitems(items):
     for item in items:
@@ -94,6 +100,9 @@ class Visitor:
     def check(self) -> None:
         """Zero axe violations and zero console errors on the page as it is now."""
         self.page.wait_for_load_state("load")
+        # axe reads colours as drawn at that moment: let CSS transitions (a message fading in
+        # after a redirect) finish first, or contrast is judged mid-fade.
+        self.page.wait_for_function(TRANSITIONS_DONE_JS, timeout=5000)
         violations = axe_violations(self.page)
         url = self.page.url.removeprefix(self.base_url) or "/"
         problems = [
