@@ -31,6 +31,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from cms.benchmarks import BenchResult
 from surveys import classifications
 from surveys.models import Answer, Measure, Question, Response, Survey, Wave
 from surveys.selectors import measure_report
@@ -186,6 +187,16 @@ class Command(BaseCommand):
             f"median {product:.3f} s (runs: {', '.join(f'{t:.3f}' for t in product_times)})\n"
             f"Ratio report / raw GROUP BY: {product / baseline:.2f} (goal: at most 2.00)\n"
             f"Report peak Python memory: {peak / 1024:.0f} KiB"
+        )
+        self.result = BenchResult(
+            what="analysis",
+            size=f"{answers:,} answers",
+            product=f"{product:.3f} s",
+            baseline=f"{baseline:.3f} s (raw GROUP BY)",
+            ratio=product / baseline,
+            goal="<= 2",
+            met=product / baseline <= 2,
+            memory=f"{peak / 1024:.0f} KiB",
         )
 
     def _drop(self, survey: Survey) -> None:
