@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.db.models.functions import ExtractYear
 from django.http import HttpResponse
@@ -29,6 +30,7 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
+from cms import services as cms_services
 from cms.exports import escape_cell
 from cms.roles import APPROVERS, ENGAGEMENT_MANAGERS, INCLUSION_ANALYSTS
 
@@ -155,6 +157,10 @@ def board_overview(request):
 def expense_decide(request, pk: int):
     _require(request, "board.change_expenseclaim")
     claim = get_object_or_404(ExpenseClaim.objects.select_related("claimant", "meeting"), pk=pk)
+    if request.method == "GET":
+        cms_services.personal_data_viewed(
+            subject=claim.claimant, by=request.user, what="expense claim"
+        )
     form = ExpenseDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -222,6 +228,10 @@ def expense_totals(request):
     columns = ["year", "member", "email", *ExpenseClaim.Kind.values, "total"]
     headings = ["Year", "Member", "Email", *ExpenseClaim.Kind.labels, "Total"]
     export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        cms_services.personal_data_exported(
+            model=ExpenseClaim, by=request.user, export="expenses-by-member", file_format=export
+        )
     if export == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -259,5 +269,66 @@ def expense_totals(request):
             "header_title": "Expenses by member and year",
             "csv_url": reverse("board_expense_totals") + "?export=csv",
             "xlsx_url": reverse("board_expense_totals") + "?export=xlsx",
+        },
+    )
+
+
+# --- People's rights: erasing a former member ---------------------------------------------------
+
+
+def former_members(request):
+    """Board members with no current or future term: the people who may be erased."""
+    _require(request, services.ERASE_PERMISSION)
+    paginator = Paginator(selectors.former_members(), 50)
+    return TemplateResponse(
+        request,
+        "board/admin/former_members.html",
+        {"page_obj": paginator.get_page(request.GET.get("p")), "header_title": "Former members"},
+    )
+
+
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand this cannot be undone",
+        help_text="Their name, email address and the records listed above are gone for good.",
+    )
+    remove_newsletter_subscription = forms.BooleanField(
+        required=False,
+        label="Also remove their newsletter subscription",
+        help_text="They signed up to the newsletter themselves: ask them whether to keep it.",
+    )
+
+
+def member_erase(request, user_id: int):
+    """Say exactly what erasing this former member does; erase on confirmation."""
+    _require(request, services.ERASE_PERMISSION)
+    member = get_object_or_404(get_user_model(), pk=user_id)
+    refusal = selectors.erasure_refusal(member=member)
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and refusal is None and form.is_valid():
+        try:
+            services.former_member_erase(
+                member=member,
+                by=request.user,
+                remove_newsletter_subscription=form.cleaned_data["remove_newsletter_subscription"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "The former member's personal data has been erased.")
+            return redirect("board_former_members")
+    if request.method == "GET" and refusal is None:
+        cms_services.personal_data_viewed(
+            subject=member, by=request.user, what="summary before erasure"
+        )
+    return TemplateResponse(
+        request,
+        "board/admin/member_erase.html",
+        {
+            "member": member,
+            "refusal": refusal,
+            "summary": None if refusal else selectors.erasure_summary(member=member),
+            "form": form,
+            "header_title": "Erase a former member",
         },
     )

@@ -16,4 +16,6 @@ urlpatterns = [
     ),
     path("expenses/", views.my_expenses, name="my_expenses"),
     path("expenses/new/", views.expense_create, name="expense_create"),
+    path("your-data/", views.my_data, name="my_data"),
+    path("your-data/download/", views.my_data_download, name="my_data_download"),
 ]

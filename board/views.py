@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from board import selectors, services
 from board.forms import ExpenseClaimForm, RecommendationForm
+from cms import services as cms_services
 from cms.roles import BOARD_MEMBERS, role_names
 
 
@@ -129,3 +134,31 @@ def expense_create(request):
             messages.success(request, "Your claim has been sent. You can follow it here.")
             return redirect("board:my_expenses")
     return render(request, "board/member/expense_form.html", {"form": form})
+
+
+@never_cache
+@board_member_required
+@require_GET
+def my_data(request):
+    """The personal data held on the member, to read; the same as the download."""
+    return render(
+        request,
+        "board/member/my_data.html",
+        {"data": selectors.personal_data_held(member=request.user)},
+    )
+
+
+@never_cache
+@board_member_required
+@require_GET
+def my_data_download(request):
+    """The personal data held on the member as a JSON file (UK GDPR, Articles 15 and 20)."""
+    data = selectors.personal_data_held(member=request.user)
+    cms_services.personal_data_downloaded(subject=request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    name = f"my-data-{timezone.localdate().isoformat()}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,9 +1,11 @@
 from django.shortcuts import redirect
 from django.urls import path, reverse
+from django.utils import timezone
 
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
+from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
 from wagtail.admin.views.generic.models import EditView
 from wagtail.admin.viewsets.model import ModelViewSetGroup
 from wagtail.admin.widgets import AdminDateInput
@@ -22,7 +24,8 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
-from cms.viewsets import PlatformModelViewSet, PlatformSnippetViewSet
+from cms import services as cms_services
+from cms.viewsets import EscapedExportIndexView, PlatformModelViewSet, PlatformSnippetViewSet
 
 
 class RecommendationEditView(EditView):
@@ -87,10 +90,48 @@ class MeetingViewSet(PlatformModelViewSet):
     search_backend_name = None
 
 
+class PersonalDataEditView(EditView):
+    """Opening one member's record is a view of their personal data: it goes in the audit log."""
+
+    personal_data = ""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        cms_services.personal_data_viewed(
+            subject=self.object.member, by=request.user, what=self.personal_data
+        )
+        return response
+
+
+class MembershipEditView(PersonalDataEditView):
+    personal_data = "membership"
+
+
+class MembershipIndexView(EscapedExportIndexView):
+    def get_list_more_buttons(self, instance):
+        buttons = list(super().get_list_more_buttons(instance))
+        # Only from a term that has ended; the erase page refuses if another term is current.
+        if instance.term_ends < timezone.localdate() and self.request.user.has_perm(
+            services.ERASE_PERMISSION
+        ):
+            buttons.append(
+                ListingMenuItem(
+                    "Erase this former member…",
+                    url=reverse("board_member_erase", args=[instance.member_id]),
+                    icon_name="bin",
+                    priority=90,
+                )
+            )
+        return buttons
+
+
 class MembershipViewSet(PlatformModelViewSet):
     model = Membership
     icon = "user"
     menu_label = "Memberships"
+    index_view_class = MembershipIndexView
+    edit_view_class = MembershipEditView
+    personal_data_export = True
     panels = [
         FieldPanel("member"),
         FieldPanel("role"),
@@ -98,16 +139,38 @@ class MembershipViewSet(PlatformModelViewSet):
     ]
     list_display = ["member", "get_role_display", "term_starts", "term_ends"]
     list_filter = ["role"]
-    list_export = ["member", "member__email", "role", "term_starts", "term_ends"]
+    # Wagtail's export follows a related field by a dotted path ("member__email" raised).
+    list_export = ["member", "member.email", "role", "term_starts", "term_ends"]
+    export_headings = {"member.email": "Member email"}
     export_filename = "board-memberships"
 
     list_select_related = ("member",)
+
+
+class SupportNeedsIndexView(EscapedExportIndexView):
+    """Languages and interpreting needs of every member listed: each page shown is logged."""
+
+    def render_to_response(self, context, **response_kwargs):
+        if not self.is_export:
+            cms_services.personal_data_listed(
+                model=MemberSupportNeeds,
+                by=self.request.user,
+                what="support needs list",
+                account_ids=[needs.member_id for needs in context["object_list"]],
+            )
+        return super().render_to_response(context, **response_kwargs)
+
+
+class SupportNeedsEditView(PersonalDataEditView):
+    personal_data = "support needs"
 
 
 class SupportNeedsViewSet(PlatformModelViewSet):
     model = MemberSupportNeeds
     icon = "help"
     menu_label = "Support needs"
+    index_view_class = SupportNeedsIndexView
+    edit_view_class = SupportNeedsEditView
     panels = [
         FieldPanel("member"),
         FieldPanel("access_needs"),
@@ -132,6 +195,7 @@ class BoardAskViewSet(PlatformModelViewSet):
     list_display = ["member", "get_kind_display", "description", "date"]
     list_filter = ["kind", "member"]
     list_export = ["member", "kind", "description", "date"]
+    personal_data_export = True
 
     list_select_related = ("member",)
 
@@ -149,8 +213,10 @@ class ExpenseClaimViewSet(PlatformModelViewSet):
     edit_view_class = ExpenseEditView
     list_display = ["claimant", "get_kind_display", "amount", "get_status_display", "submitted_at"]
     list_filter = ["status", "kind"]
-    list_export = ["claimant", "claimant__email", "kind", "amount", "status", "submitted_at"]
+    list_export = ["claimant", "claimant.email", "kind", "amount", "status", "submitted_at"]
+    export_headings = {"claimant.email": "Claimant email"}
     export_filename = "expense-claims"
+    personal_data_export = True
 
     list_select_related = (
         "claimant",
@@ -184,7 +250,8 @@ class CouncilResponseViewSet(PlatformSnippetViewSet):
     add_to_admin_menu = True
     list_display = ["recommendation", "get_outcome_display", "live"]
     list_filter = ["outcome", "live"]
-    list_export = ["recommendation__reference", "outcome", "response", "live"]
+    list_export = ["recommendation.reference", "outcome", "response", "live"]
+    export_headings = {"recommendation.reference": "Recommendation"}
     export_filename = "council-responses"
     edit_handler = ObjectList(
         [
@@ -246,6 +313,12 @@ def register_board_admin_urls():
             name="board_expense_decide",
         ),
         path("board/expenses/totals/", admin_views.expense_totals, name="board_expense_totals"),
+        path("board/former-members/", admin_views.former_members, name="board_former_members"),
+        path(
+            "board/former-members/<int:user_id>/erase/",
+            admin_views.member_erase,
+            name="board_member_erase",
+        ),
     ]
 
 
@@ -280,8 +353,22 @@ def register_expense_totals_menu_item():
     )
 
 
+@hooks.register("register_admin_menu_item")
+def register_former_members_menu_item():
+    return PermissionMenuItem(
+        "Former members",
+        reverse("board_former_members"),
+        icon_name="user",
+        order=204,
+        permission=services.ERASE_PERMISSION,
+    )
+
+
 @hooks.register("register_log_actions")
 def register_board_log_actions(actions):
+    actions.register_action(
+        "board.member.erase", "Erase former member", "Former board member's personal data erased"
+    )
     actions.register_action(
         "board.recommendation.status", "Change status", "Recommendation status changed"
     )

@@ -116,3 +116,131 @@ def invitation_activate_account(*, invitation: Invitation, user: User, password:
     )
     invitation_accept(invitation=invitation, user=user)
     return user
+
+
+@transaction.atomic
+def invitations_delete_expired(*, expired_before) -> int:
+    """Delete account invitations never accepted (expired or revoked) that expired before then.
+
+    An accepted invitation stays: it records who brought the account in, in which role (it goes
+    when the account is erased).
+    """
+    deleted, _ = Invitation.objects.filter(
+        accepted_at__isnull=True, expires_at__lt=expired_before
+    ).delete()
+    return deleted
+
+
+def sessions_end(*, user: User) -> int:
+    """Delete every stored session signed in as this user; returns how many.
+
+    Sessions cannot be filtered by user in SQL (their data is signed and encoded), so each live
+    one is decoded. Only erasure calls this, and it is rare; changing the password hash already
+    makes Django refuse the user's sessions on their next request.
+    """
+    from importlib import import_module
+
+    from django.contrib.auth import SESSION_KEY
+    from django.contrib.sessions.models import Session
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    ended = 0
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    for session in live.iterator(chunk_size=2000):
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+            store(session_key=session.session_key).delete()
+            ended += 1
+    return ended
+
+
+# --- Personal data: the audit trail -----------------------------------------------------------
+# Who viewed or exported personal data, in Wagtail's audit log (Reports > Site history). A view of
+# one person's data is logged against their account, so "who has seen my data" is one query; a
+# list or an export of many people is logged against the content type of what was listed. The
+# label is the account number, never the name, so the trail outlives an erasure unchanged.
+
+PERSONAL_DATA_VIEW = "cms.personal_data.view"
+PERSONAL_DATA_EXPORT = "cms.personal_data.export"
+PERSONAL_DATA_DOWNLOAD = "cms.personal_data.download"
+
+
+def account_label(user) -> str:
+    return f"Account {user.pk}"
+
+
+def personal_data_viewed(*, subject: User, by: User, what: str) -> None:
+    log(
+        instance=subject,
+        action=PERSONAL_DATA_VIEW,
+        user=by,
+        title=account_label(subject),
+        data={"what": what},
+    )
+
+
+def personal_data_listed(*, model, by: User, what: str, account_ids: list[int]) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    log(
+        instance=ContentType.objects.get_for_model(model),
+        action=PERSONAL_DATA_VIEW,
+        user=by,
+        title=what,
+        data={"what": what, "accounts": sorted(set(account_ids))},
+    )
+
+
+def personal_data_exported(
+    *, model, by: User, export: str, file_format: str, filters: dict | None = None
+) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    log(
+        instance=ContentType.objects.get_for_model(model),
+        action=PERSONAL_DATA_EXPORT,
+        user=by,
+        title=export,
+        data={"export": export, "format": file_format, "filters": filters or {}},
+    )
+
+
+def personal_data_downloaded(*, subject: User) -> None:
+    """A person downloaded the data the platform holds on them (UK GDPR, Article 15)."""
+    log(
+        instance=subject,
+        action=PERSONAL_DATA_DOWNLOAD,
+        user=subject,
+        title=account_label(subject),
+    )
+
+
+# --- Retention --------------------------------------------------------------------------------
+
+
+def retention_apply(*, now=None) -> dict[str, int]:
+    """Delete what has been kept long enough (settings ``*_RETENTION_DAYS``); counts by kind.
+
+    Each step is its own transaction and finds nothing the second time, so a run that stops
+    part-way is finished by the next one.
+    """
+    from board.services import unapproved_receipts_delete
+    from engagement.models import NewsletterSubscriber
+    from surveys.services import used_invitations_delete
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    return {
+        "used survey invitations": used_invitations_delete(
+            created_before=today - timedelta(days=settings.USED_SURVEY_INVITATION_RETENTION_DAYS)
+        ),
+        "receipts of claims never approved": unapproved_receipts_delete(
+            submitted_before=now - timedelta(days=settings.UNAPPROVED_RECEIPT_RETENTION_DAYS)
+        ),
+        "account invitations never accepted": invitations_delete_expired(
+            expired_before=now - timedelta(days=settings.EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS)
+        ),
+        # Never confirmed, so never agreed to anything: gone once the confirmation link expires.
+        "newsletter sign-ups never confirmed": NewsletterSubscriber.objects.confirmation_expired(
+            now
+        ).delete()[0],
+    }

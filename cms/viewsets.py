@@ -8,7 +8,26 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 from cms.exports import escape_cell
 
 
-class EscapedExportIndexView(IndexView):
+class PersonalDataExportLogMixin:
+    """A listing export that holds people's personal data is written to the audit log."""
+
+    personal_data_export = False
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        if self.personal_data_export:
+            from cms import services
+
+            services.personal_data_exported(
+                model=self.model,
+                by=self.request.user,
+                export=self.get_filename(),
+                file_format=spreadsheet_format,
+                filters={k: v for k, v in self.request.GET.items() if k != "export"},
+            )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
+class EscapedExportIndexView(PersonalDataExportLogMixin, IndexView):
     """Wagtail's listing export, with every text cell escaped against formula injection.
 
     Wagtail only stops openpyxl from writing formulas in XLSX; a CSV opened in a spreadsheet
@@ -33,14 +52,25 @@ class ListSelectRelatedMixin:
         return view_kwargs
 
 
-class PlatformModelViewSet(ListSelectRelatedMixin, ModelViewSet):
+class PersonalDataExportMixin:
+    """``personal_data_export = True`` on a viewset logs each download of its listing."""
+
+    personal_data_export = False
+
+    def get_index_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_index_view_kwargs(**kwargs)
+        view_kwargs["personal_data_export"] = self.personal_data_export
+        return view_kwargs
+
+
+class PlatformModelViewSet(PersonalDataExportMixin, ListSelectRelatedMixin, ModelViewSet):
     index_view_class = EscapedExportIndexView
 
 
-class EscapedExportSnippetIndexView(SnippetIndexView):
+class EscapedExportSnippetIndexView(PersonalDataExportLogMixin, SnippetIndexView):
     def preprocess_field_value(self, field, value, export_format):
         return escape_cell(super().preprocess_field_value(field, value, export_format))
 
 
-class PlatformSnippetViewSet(ListSelectRelatedMixin, SnippetViewSet):
+class PlatformSnippetViewSet(PersonalDataExportMixin, ListSelectRelatedMixin, SnippetViewSet):
     index_view_class = EscapedExportSnippetIndexView

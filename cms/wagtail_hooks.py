@@ -77,3 +77,32 @@ def register_invitation_viewset():
 def register_invitation_log_actions(actions):
     actions.register_action("cms.invitation.accept", "Accept invitation", "Invitation accepted")
     actions.register_action("cms.invitation.revoke", "Revoke invitation", "Invitation revoked")
+
+
+@hooks.register("register_log_actions")
+def register_personal_data_log_actions(actions):
+    actions.register_action("cms.personal_data.view", "View personal data", "Personal data viewed")
+    actions.register_action(
+        "cms.personal_data.export", "Export personal data", "Personal data exported"
+    )
+    actions.register_action(
+        "cms.personal_data.download",
+        "Download own data",
+        "Downloaded the personal data held on them",
+    )
+
+
+@hooks.register("before_edit_user")
+def log_user_account_viewed(request, user):
+    """A superuser opening someone's account in the admin is a view of their personal data."""
+    if request.method == "GET":
+        services.personal_data_viewed(subject=user, by=request.user, what="account")
+
+
+# After Wagtail's own (order), so these replace its page and document link handlers.
+@hooks.register("register_rich_text_features", order=100)
+def register_prefetched_link_handlers(features):
+    from cms.rich_text import PrefetchedDocumentLinkHandler, PrefetchedPageLinkHandler
+
+    features.register_link_type(PrefetchedPageLinkHandler)
+    features.register_link_type(PrefetchedDocumentLinkHandler)

@@ -15,9 +15,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cms import services as services_cms
 from cms.exports import escape_cell
 from engagement import selectors, services
-from engagement.models import NewsletterIssuePage
+from engagement.models import NewsletterIssuePage, NewsletterSubscriber
 
 EXPORT_PERMISSION = "engagement.export_newslettersubscriber"
 SEND_PERMISSION = "engagement.send_newsletter"
@@ -32,6 +33,12 @@ def _require(request: HttpRequest, permission: str) -> None:
 def subscribers_csv(request: HttpRequest) -> HttpResponse:
     """Confirmed subscribers only: an unconfirmed address never agreed to anything."""
     _require(request, EXPORT_PERMISSION)
+    services_cms.personal_data_exported(
+        model=NewsletterSubscriber,
+        by=request.user,
+        export="newsletter-subscribers",
+        file_format="csv",
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["Email", "Signed up", "Confirmed"])

@@ -62,6 +62,9 @@ class Wave(models.Model):
     imported = models.BooleanField(
         default=False, editable=False, help_text="Results came from an earlier survey provider."
     )
+    # Used invitation records removed by the retention task (apply_retention) are still counted
+    # as invited and responded, so the wave's response rate does not change when they go.
+    used_invitations_deleted = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["survey", "-year"]

@@ -34,8 +34,8 @@ def wave_response_rate(*, wave: Wave) -> dict:
     counts = SurveyInvitation.objects.filter(wave=wave).aggregate(
         invited=Count("pk"), responded=Count("pk", filter=Q(used=True))
     )
-    invited = counts["invited"] or 0
-    responded = counts["responded"] or 0
+    invited = (counts["invited"] or 0) + wave.used_invitations_deleted
+    responded = (counts["responded"] or 0) + wave.used_invitations_deleted
     return {
         "invited": invited,
         "responded": responded,

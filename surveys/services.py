@@ -332,20 +332,32 @@ def clean_answers(*, wave: Wave, data: Mapping[str, object], questions=None) -> 
     return cleaned
 
 
-def response_submit(*, token: str, answers: Mapping[str, object]) -> Response:
+def response_submit(
+    *,
+    token: str,
+    answers: Mapping[str, object],
+    invitation: SurveyInvitation | None = None,
+    questions: list[Question] | None = None,
+) -> Response:
     """Store one anonymous response for a single-use link.
 
     The used flag and the response are written in one transaction. The flag is set with a
     conditional UPDATE (``used = false``), so of two concurrent submissions with one link exactly
     one stores a response, on SQLite (IMMEDIATE transactions) and PostgreSQL alike. The email
     address is erased at the same moment: a used invitation holds only a hash and a flag.
+
+    The taking view passes the invitation and questions it has just loaded for this token, which
+    saves two reads on every submission; the conditional UPDATE still decides, so a copy that is
+    stale by then cannot store a second response.
     """
     today = timezone.localdate()
-    invitation = (
-        SurveyInvitation.objects.select_related("wave__survey")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    if invitation is None or invitation.token_hash != hash_token(token):
+        invitation = (
+            SurveyInvitation.objects.select_related("wave__survey")
+            .filter(token_hash=hash_token(token))
+            .first()
+        )
+        questions = None
     if invitation is None:
         raise SubmissionError("invalid")
     wave = invitation.wave
@@ -355,7 +367,7 @@ def response_submit(*, token: str, answers: Mapping[str, object]) -> Response:
         raise SubmissionError("not_open")
     if wave.has_closed(today):
         raise SubmissionError("closed")
-    questions = list(wave.questions.all())
+    questions = list(questions if questions is not None else wave.questions.all())
     cleaned = clean_answers(wave=wave, data=answers, questions=questions)
 
     with transaction.atomic():
@@ -380,3 +392,28 @@ def response_submit(*, token: str, answers: Mapping[str, object]) -> Response:
         Answer.objects.bulk_create(coded)
         FreeTextAnswer.objects.bulk_create(texts)
     return response
+
+
+@transaction.atomic
+def used_invitations_delete(*, created_before) -> int:
+    """Delete used survey invitation records created before that date (retention).
+
+    A used record is only a hash and a flag, but nothing needs it once its wave's response rate
+    is settled; each wave keeps the number deleted, so its response rate does not change.
+    """
+    wave_ids = (
+        SurveyInvitation.objects.filter(used=True, created_on__lt=created_before)
+        .order_by("wave_id")
+        .values_list("wave_id", flat=True)
+        .distinct()
+    )
+    deleted = 0
+    for wave_id in list(wave_ids):
+        removed, _ = SurveyInvitation.objects.filter(
+            wave_id=wave_id, used=True, created_on__lt=created_before
+        ).delete()
+        Wave.objects.filter(pk=wave_id).update(
+            used_invitations_deleted=F("used_invitations_deleted") + removed
+        )
+        deleted += removed
+    return deleted

@@ -22,6 +22,9 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["term_ends", "member__last_name"]
+        permissions = [
+            ("erase_member", "Can erase a former board member's personal data"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(term_ends__gt=models.F("term_starts")),

@@ -142,7 +142,14 @@ elif _cache_url.startswith("db://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions hold survey drafts. cached_db reads the cache first, so it is only safe with a cache
+# every process shares: with the per-process locmem cache, a second gunicorn worker served a stale
+# draft (a page's answers missing at submit; bench_submit found it). Without one, the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -295,6 +302,20 @@ LOGGING = {
 
 # --- The board --------------------------------------------------------------------------------
 RECEIPT_MAX_BYTES = env_int("RECEIPT_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Retention (UK GDPR storage limitation) ---------------------------------------------------
+# `manage.py apply_retention` (daily; --enqueue runs it on the task worker) deletes, once this
+# many days have passed: used survey invitation records (from the day the link was created);
+# receipt files of expense claims never approved, pending or rejected (from submission; the claim
+# and its amount stay for the accounts); account invitations never accepted (from their expiry).
+# A receipt must outlive the time it takes to decide a claim, hence its floor of 30 days.
+USED_SURVEY_INVITATION_RETENTION_DAYS = env_int(
+    "USED_SURVEY_INVITATION_RETENTION_DAYS", 365, minimum=1
+)
+UNAPPROVED_RECEIPT_RETENTION_DAYS = env_int("UNAPPROVED_RECEIPT_RETENTION_DAYS", 180, minimum=30)
+EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS = env_int(
+    "EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS", 90, minimum=1
+)
 
 # Disclosure control: no figure shown or exported rests on fewer answers than this.
 DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)

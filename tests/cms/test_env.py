@@ -39,3 +39,13 @@ def test_required_env_str(monkeypatch):
     monkeypatch.delenv("SECRET", raising=False)
     with pytest.raises(ImproperlyConfigured, match="SECRET"):
         env_str("SECRET", required=True)
+
+
+def test_env_int_minimum(monkeypatch):
+    monkeypatch.setenv("DAYS", "30")
+    assert env_int("DAYS", 180, minimum=30) == 30
+    monkeypatch.setenv("DAYS", "29")
+    with pytest.raises(ImproperlyConfigured, match="DAYS must be at least 30"):
+        env_int("DAYS", 180, minimum=30)
+    monkeypatch.delenv("DAYS")
+    assert env_int("DAYS", 180, minimum=30) == 180

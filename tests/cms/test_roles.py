@@ -37,6 +37,8 @@ MANAGER_BOARD_PERMISSIONS = {
     "board.lock_councilresponse",
     "board.unlock_councilresponse",
     "board.change_boardsettings",
+    # Erasing a former member's personal data (UK GDPR, Article 17): its own permission.
+    "board.erase_member",
 }
 
 ENGAGEMENT_SNIPPET_MODELS = ["calendardate", "eventorganiser", "venue"]
@@ -136,6 +138,11 @@ def test_nobody_holds_a_permission_on_invitations_or_free_text():
                 f"surveys.{action}_{model}"
                 not in EXPECTED_MODEL_PERMISSIONS[roles.INCLUSION_ANALYSTS]
             )
+
+
+def test_only_engagement_managers_erase_former_members():
+    for role, permissions in EXPECTED_MODEL_PERMISSIONS.items():
+        assert ("board.erase_member" in permissions) == (role == roles.ENGAGEMENT_MANAGERS)
 
 
 def test_exactly_the_platform_roles_exist():

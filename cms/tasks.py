@@ -1,0 +1,10 @@
+"""Background work for the whole platform: the retention schedule."""
+
+from django_tasks import task
+
+
+@task()
+def apply_retention() -> dict[str, int]:
+    from cms import services
+
+    return services.retention_apply()
