@@ -151,3 +151,30 @@ def test_listing_export_escapes_formulas(manager_client):
     body = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(body)))
     assert rows[0]["Title"].startswith("'=")
+
+
+def test_exports_follow_related_fields(manager_client):
+    """Exported columns from a related row (Wagtail follows a dotted path, not ``__``)."""
+    from decimal import Decimal
+
+    from board.models import ExpenseClaim
+    from tests.board.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    ExpenseClaim.objects.create(
+        claimant=membership.member, kind="travel", amount=Decimal("2.50"), description="Bus."
+    )
+    response = publish_response(CouncilResponseFactory())
+    for url, heading, expected in [
+        ("/admin/board_membership/?export=csv", "Member email", membership.member.email),
+        ("/admin/board_expenseclaim/?export=csv", "Claimant email", membership.member.email),
+        (
+            "/admin/snippets/board/councilresponse/?export=csv",
+            "Recommendation",
+            response.recommendation.reference,
+        ),
+    ]:
+        export = manager_client.get(url)
+        assert export.status_code == 200, url
+        rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+        assert rows[0][heading] == expected, url
