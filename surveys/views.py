@@ -207,7 +207,9 @@ def take_check(request: HttpRequest, token: str) -> HttpResponse:
     answers = link.draft.answers
     if request.method == "POST":
         try:
-            services.response_submit(token=token, answers=answers)
+            services.response_submit(
+                token=token, answers=answers, invitation=link.invitation, questions=link.questions
+            )
         except ValidationError as error:
             return _render_errors(request, link, error)
         except services.SubmissionError as error:

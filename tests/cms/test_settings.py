@@ -49,3 +49,26 @@ def test_no_third_party_sees_admin_traffic():
 
 def test_dev_settings_module_imports():
     assert importlib.import_module("cms.settings.dev").DEBUG is True
+
+
+def test_sessions_read_through_the_cache_only_when_every_process_shares_it():
+    # A per-process cache in front of the sessions served a stale survey draft to a second
+    # gunicorn worker; with a shared cache (redis://, db://) cached_db is safe.
+    engines = {}
+    for cache_url in ("", "locmem://", "db://cache_table", "redis://127.0.0.1:6379/0"):
+        env = {**os.environ, "CACHE_URL": cache_url}
+        result = subprocess.run(
+            [sys.executable, "-c", "from cms.settings import base; print(base.SESSION_ENGINE)"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+            check=True,
+        )
+        engines[cache_url] = result.stdout.strip().rsplit(".", 1)[1]
+    assert engines == {
+        "": "db",
+        "locmem://": "db",
+        "db://cache_table": "cached_db",
+        "redis://127.0.0.1:6379/0": "cached_db",
+    }

@@ -3,10 +3,13 @@
 import pytest
 
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from surveys import services
-from surveys.models import Question
-from tests.surveys.factories import QuestionFactory, WaveFactory, staff_survey_wave
+from surveys.models import Question, Response, SurveyInvitation
+from surveys.tokens import hash_token
+from tests.surveys.factories import QuestionFactory, WaveFactory, invite, staff_survey_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -92,3 +95,58 @@ def test_question_options_are_validated():
             kind=Question.Kind.LIKERT,
             options=[["a", "A"], ["b", "B"]],
         ).full_clean()
+
+
+# --- Submitting with what the taking view has already loaded ------------------------------------
+
+SUBMITTED = {"equal_opportunity": "4", "ethnicity": "asian_indian", "improve": "Fairer panels"}
+
+
+def test_submit_with_the_loaded_link_reads_nothing_again():
+    wave = staff_survey_wave()
+    token = invite(wave, "a@example.org")
+    invitation = SurveyInvitation.objects.select_related("wave__survey").get(
+        token_hash=hash_token(token)
+    )
+    questions = list(wave.questions.all())
+
+    with CaptureQueriesContext(connection) as queries:
+        services.response_submit(
+            token=token, answers=SUBMITTED, invitation=invitation, questions=questions
+        )
+
+    # Only the writes: the claim, the response, its coded answers and its free text.
+    statements = [query["sql"].split()[0] for query in queries.captured_queries]
+    assert [s for s in statements if s not in ("SAVEPOINT", "RELEASE")] == [
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+    ]
+    assert Response.objects.filter(wave=wave).count() == 1
+
+
+def test_a_stale_loaded_link_cannot_store_twice():
+
+    wave = staff_survey_wave()
+    token = invite(wave, "a@example.org")
+    loaded = SurveyInvitation.objects.get(token_hash=hash_token(token))
+    services.response_submit(token=token, answers=SUBMITTED)
+
+    with pytest.raises(services.SubmissionError) as refused:
+        services.response_submit(token=token, answers=SUBMITTED, invitation=loaded)
+    assert refused.value.reason == "used"
+    assert Response.objects.filter(wave=wave).count() == 1
+
+
+def test_a_loaded_link_for_another_token_is_not_trusted():
+
+    wave = staff_survey_wave()
+    mine, theirs = invite(wave, "a@example.org"), invite(wave, "b@example.org")
+    their_invitation = SurveyInvitation.objects.get(token_hash=hash_token(theirs))
+
+    services.response_submit(token=mine, answers=SUBMITTED, invitation=their_invitation)
+
+    assert SurveyInvitation.objects.get(token_hash=hash_token(mine)).used is True
+    assert SurveyInvitation.objects.get(token_hash=hash_token(theirs)).used is False
+    assert Response.objects.filter(wave=wave).count() == 1

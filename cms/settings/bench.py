@@ -1,0 +1,25 @@
+"""Benchmark only: production settings over plain HTTP on 127.0.0.1, plus the baseline view.
+
+``python manage.py bench_submit`` starts gunicorn with this module; nothing else loads it. It
+differs from production only where a loopback benchmark needs it: no HTTPS redirect and no
+secure-only cookies (the load generator speaks plain HTTP to 127.0.0.1), static files served by
+WhiteNoise from the apps' folders (no collectstatic, so no manifest to miss), and a URLconf that
+adds the benchmark's trivial baseline view in front of the site's own URLs. ``cms.urls`` never
+routes that view.
+"""
+
+from .production import *  # noqa: F403
+
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+MFA_TRUST_COOKIE_SECURE = False
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+ROOT_URLCONF = "surveys.bench_urls"
