@@ -7,6 +7,7 @@ import io
 import pytest
 
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from surveys.models import Answer, Measure, Response, Survey
 
@@ -15,14 +16,20 @@ pytestmark = pytest.mark.django_db
 
 def test_bench_prints_one_table_of_ratios_and_cleans_up():
     out = io.StringIO()
-    call_command("bench", size=10_000, only=["analysis", "import"], no_growth=True, stdout=out)
+    try:
+        call_command("bench", size=10_000, only=["analysis", "import"], no_growth=True, stdout=out)
+    except CommandError as error:
+        # At this size fixed costs can decide the ratio on a busy machine; the goal is judged
+        # at a million answers. Missing it is reported, after the table.
+        assert str(error).startswith("Missed the goal"), error
     text = out.getvalue()
     table = [line for line in text.splitlines() if line.startswith("| ")]
     assert table[0].split("|")[1].strip() == "measured"
     rows = {line.split("|")[1].strip(): line for line in table[2:]}
     assert set(rows) == {"analysis", "import"}
     assert "10,000 answers" in rows["analysis"] and "raw GROUP BY" in rows["analysis"]
-    assert "1,000 responses" in rows["import"] and "executemany" in rows["import"]
+    raw_load = "COPY" if connection.vendor == "postgresql" else "executemany"
+    assert "1,000 responses" in rows["import"] and raw_load in rows["import"]
     for line in rows.values():
         ratio = float(line.split("|")[5])
         assert ratio > 0
