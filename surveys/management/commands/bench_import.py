@@ -61,34 +61,52 @@ def generate_csv(path: Path, *, responses: int, answers: int, seed: int = 2026) 
     return keys
 
 
-def baseline_load(path: Path, *, wave: Wave, question_ids: dict[str, int]) -> int:
-    """The raw bulk load: the file read once, rows written as they are, nothing checked."""
-    quote = connection.ops.quote_name
-    copy = connection.vendor == "postgresql"
-    response_table = quote(Response._meta.db_table)
-    answer_table = quote(Answer._meta.db_table)
-    if copy:
-        response_sql = f"COPY {response_table} (id, submitted_on, source, wave_id) FROM STDIN"
-        answer_sql = f"COPY {answer_table} (response_id, question_id, value) FROM STDIN"
-    else:
-        response_sql = (
-            f"INSERT INTO {response_table} (id, submitted_on, source, wave_id) "  # noqa: S608
-            "VALUES (%s, %s, %s, %s)"
-        )
-        answer_sql = (
-            f"INSERT INTO {answer_table} (response_id, question_id, value) "  # noqa: S608
-            "VALUES (%s, %s, %s)"
-        )
-    new_key = uuid.uuid4 if connection.features.has_native_uuid_field else lambda: uuid.uuid4().hex
-    day = connection.ops.adapt_datefield_value(wave.closes_on)
+class RawBulkLoad:
+    """The raw way to write responses and answers, shared by the benchmarks' baselines and
+    fixtures: ``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite, nothing checked."""
 
-    def write(cursor, sql, rows):
-        if copy:
+    def __init__(self):
+        quote = connection.ops.quote_name
+        self.copy = connection.vendor == "postgresql"
+        response_table = quote(Response._meta.db_table)
+        answer_table = quote(Answer._meta.db_table)
+        if self.copy:
+            self.response_sql = (
+                f"COPY {response_table} (id, submitted_on, source, wave_id) FROM STDIN"
+            )
+            self.answer_sql = f"COPY {answer_table} (response_id, question_id, value) FROM STDIN"
+        else:
+            self.response_sql = (
+                f"INSERT INTO {response_table} (id, submitted_on, source, wave_id) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s)"
+            )
+            self.answer_sql = (
+                f"INSERT INTO {answer_table} (response_id, question_id, value) "  # noqa: S608
+                "VALUES (%s, %s, %s)"
+            )
+        self.new_key = (
+            uuid.uuid4 if connection.features.has_native_uuid_field else lambda: uuid.uuid4().hex
+        )
+
+    def write(self, cursor, sql, rows):
+        if self.copy:
             with cursor.cursor.copy(sql) as stream:
                 for row in rows:
                     stream.write_row(row)
         else:
             cursor.executemany(sql, rows)
+
+
+def baseline_load(path: Path, *, wave: Wave, question_ids: dict[str, int]) -> int:
+    """The raw bulk load: the file read once, rows written as they are, nothing checked."""
+    raw = RawBulkLoad()
+    response_sql, answer_sql, write, new_key = (
+        raw.response_sql,
+        raw.answer_sql,
+        raw.write,
+        raw.new_key,
+    )
+    day = connection.ops.adapt_datefield_value(wave.closes_on)
 
     count = 0
     with (

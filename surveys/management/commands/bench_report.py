@@ -33,6 +33,7 @@ from django.db import connection, transaction
 
 from cms.benchmarks import BenchResult
 from surveys import classifications
+from surveys.management.commands.bench_import import RawBulkLoad
 from surveys.models import Answer, Measure, Question, Response, Survey, Wave
 from surveys.selectors import measure_report
 
@@ -67,33 +68,16 @@ class Command(BaseCommand):
     def _load(self, survey: Survey, *, answers: int, waves: int) -> Measure:
         rng = random.Random(2026)  # noqa: S311 - synthetic data
         started = time.perf_counter()
-        quote = connection.ops.quote_name
-        copy = connection.vendor == "postgresql"
-        new_key = (
-            uuid.uuid4 if connection.features.has_native_uuid_field else lambda: uuid.uuid4().hex
+        raw = RawBulkLoad()
+        response_sql, answer_sql, write, new_key = (
+            raw.response_sql,
+            raw.answer_sql,
+            raw.write,
+            raw.new_key,
         )
+        quote = connection.ops.quote_name
         response_table = quote(Response._meta.db_table)
         answer_table = quote(Answer._meta.db_table)
-        if copy:
-            response_sql = f"COPY {response_table} (id, submitted_on, source, wave_id) FROM STDIN"
-            answer_sql = f"COPY {answer_table} (response_id, question_id, value) FROM STDIN"
-        else:
-            response_sql = (
-                f"INSERT INTO {response_table} (id, submitted_on, source, wave_id) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s)"
-            )
-            answer_sql = (
-                f"INSERT INTO {answer_table} (response_id, question_id, value) "  # noqa: S608
-                "VALUES (%s, %s, %s)"
-            )
-
-        def write(cursor, sql, rows):
-            if copy:
-                with cursor.cursor.copy(sql) as stream:
-                    for row in rows:
-                        stream.write_row(row)
-            else:
-                cursor.executemany(sql, rows)
 
         per_wave = answers // waves
         for index in range(waves):
