@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from wagtail.admin.forms import WagtailAdminModelForm
 
-from surveys import classifications
+from surveys import classifications, selectors
 from surveys.analysis.groups import CHOOSABLE_GROUPS, GROUP_LABELS, presentation_order
 from surveys.models import AggregatedCount, Answer, Question, Wave
 
@@ -170,6 +170,13 @@ class QuestionAdminForm(WagtailAdminModelForm):
             Answer.objects.filter(question=question).values_list("value", flat=True).distinct()
         )
         has_text = question.text_answers.exists()
+        # Answers waiting for release count too: they are stored under this key and kind.
+        pending = selectors.pending_answers(question=question)
+        if pending is not None:
+            if question.kind == Question.Kind.FREE_TEXT:
+                has_text = True
+            else:
+                given |= pending
         if not given and not has_text:
             return
         original = Question.objects.get(pk=question.pk)

@@ -238,6 +238,30 @@ class Response(models.Model):
         return f"Response to {self.wave}"
 
 
+class PendingResponse(models.Model):
+    """A submitted response waiting to enter the results with others of its wave.
+
+    Written in the transaction that uses the link, so it shares that moment with the invitation;
+    ``services.responses_release`` deletes it when it moves the answers, with those of at least
+    ``settings.SURVEY_RELEASE_BATCH`` others, into ``Response``, ``Answer`` and ``FreeTextAnswer``
+    in random order. No date, a random key, and the cleaned answers keyed by question key,
+    sealed with a key the database does not hold (``surveys.sealing``).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wave = models.ForeignKey(Wave, on_delete=models.PROTECT, related_name="pending_responses")
+    sealed = models.TextField(editable=False)
+
+    def __str__(self) -> str:
+        return f"Response waiting for release, {self.wave}"
+
+    @property
+    def answers(self) -> dict:
+        from surveys.sealing import unseal
+
+        return unseal(self.sealed)
+
+
 class Answer(models.Model):
     """A coded answer (Likert point, choice value, ethnic group code). One row per choice."""
 

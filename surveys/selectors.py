@@ -10,7 +10,15 @@ from django.db.models import Count, Q
 
 from surveys.analysis.groups import NOT_ANSWERED
 from surveys.analysis.report import MeasureSpec, Report, WaveInfo, build_report
-from surveys.models import AggregatedCount, Answer, Measure, Question, SurveyInvitation, Wave
+from surveys.models import (
+    AggregatedCount,
+    Answer,
+    Measure,
+    PendingResponse,
+    Question,
+    SurveyInvitation,
+    Wave,
+)
 from surveys.tokens import hash_token
 
 
@@ -20,6 +28,23 @@ def invitation_for_token(*, token: str) -> SurveyInvitation | None:
         .filter(token_hash=hash_token(token))
         .first()
     )
+
+
+def pending_answers(*, question: Question) -> set[str] | None:
+    """The values waiting for release for this question (None if nothing waits for it).
+
+    A wave has fewer than ``settings.SURVEY_RELEASE_BATCH`` responses waiting, so this reads a
+    handful of rows. Free text gives its texts; they only matter as "there are answers".
+    """
+    values: set[str] = set()
+    found = False
+    for pending in PendingResponse.objects.filter(wave_id=question.wave_id):
+        answers = pending.answers
+        if question.key in answers:
+            found = True
+            value = answers[question.key]
+            values.update(value if isinstance(value, list) else [value])
+    return values if found else None
 
 
 def questions_by_page(*, wave: Wave) -> dict[int, list[Question]]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,10 +17,12 @@ from django.utils import timezone
 
 from wagtail.log_actions import log
 
+from surveys import sealing
 from surveys.models import (
     Answer,
     FreeTextAnswer,
     InvitationBatch,
+    PendingResponse,
     Question,
     Response,
     Survey,
@@ -338,13 +341,19 @@ def response_submit(
     answers: Mapping[str, object],
     invitation: SurveyInvitation | None = None,
     questions: list[Question] | None = None,
-) -> Response:
-    """Store one anonymous response for a single-use link.
+) -> None:
+    """Accept one anonymous response for a single-use link.
 
     The used flag and the response are written in one transaction. The flag is set with a
     conditional UPDATE (``used = false``), so of two concurrent submissions with one link exactly
     one stores a response, on SQLite (IMMEDIATE transactions) and PostgreSQL alike. The email
-    address is erased at the same moment: a used invitation holds only a hash and a flag.
+    address is erased at the same moment, and the reminder count reset, so a used invitation
+    holds only a hash and constants.
+
+    The answers wait as a ``PendingResponse`` until ``settings.SURVEY_RELEASE_BATCH`` of the wave
+    have arrived, and then enter the results together (``responses_release``): the rows that
+    share this transaction with the invitation are deleted, and the results' rows are written in
+    random order, so neither row order nor transaction ids line a response up with a link.
 
     The taking view passes the invitation and questions it has just loaded for this token, which
     saves two reads on every submission; the conditional UPDATE still decides, so a copy that is
@@ -372,26 +381,123 @@ def response_submit(
 
     with transaction.atomic():
         claimed = SurveyInvitation.objects.filter(pk=invitation.pk, used=False).update(
-            used=True, email=""
+            used=True, email="", reminders_sent=0
         )
         if not claimed:
             raise SubmissionError("used")
-        response = Response.objects.create(wave=wave, submitted_on=today)
-        coded = []
-        texts = []
-        for question in questions:
-            value = cleaned.get(question.key)
-            if value is None:
-                continue
+        PendingResponse.objects.create(wave=wave, sealed=sealing.seal(cleaned))
+        _release(wave=wave, questions=questions, at_least=settings.SURVEY_RELEASE_BATCH)
+
+
+def _release(*, wave: Wave, questions: list[Question], at_least: int) -> int:
+    """Move the wave's pending responses into the results if there are ``at_least`` of them.
+
+    Call inside a transaction. On PostgreSQL the rows are locked and those another transaction is
+    releasing are skipped, so no response is released twice; SQLite's IMMEDIATE transactions
+    already run one at a time.
+    """
+    pending = list(
+        PendingResponse.objects.select_for_update(skip_locked=True).filter(wave=wave).order_by()
+    )
+    if not pending or len(pending) < at_least:
+        return 0
+    shuffle = random.SystemRandom().shuffle
+    shuffle(pending)
+    by_key = {question.key: question for question in questions}
+    released_on = min(timezone.localdate(), wave.closes_on)
+    responses = [Response(wave=wave, submitted_on=released_on) for _ in pending]
+    coded: list[Answer] = []
+    texts: list[FreeTextAnswer] = []
+    for response, item in zip(responses, pending, strict=True):
+        for key, value in item.answers.items():
+            question = by_key.get(key)
+            if question is None:
+                # Questions cannot be deleted while a wave has responses waiting (see
+                # Question.delete), so this only guards against hand-edited data.
+                raise ValueError(f"Pending answer for unknown question {key!r} in {wave}")
             if question.kind == Question.Kind.FREE_TEXT:
                 texts.append(FreeTextAnswer(question=question, text=value))
             elif isinstance(value, list):
                 coded.extend(Answer(response=response, question=question, value=v) for v in value)
             else:
                 coded.append(Answer(response=response, question=question, value=value))
-        Answer.objects.bulk_create(coded)
-        FreeTextAnswer.objects.bulk_create(texts)
-    return response
+    shuffle(coded)
+    shuffle(texts)
+    Response.objects.bulk_create(responses)
+    Answer.objects.bulk_create(coded)
+    FreeTextAnswer.objects.bulk_create(texts)
+    PendingResponse.objects.filter(pk__in=[item.pk for item in pending]).delete()
+    return len(pending)
+
+
+def responses_release(*, wave: Wave) -> int:
+    """Release every response still waiting in a closed wave, then reshuffle the whole wave.
+
+    The last responses of a wave may be fewer than a release batch; reshuffling every response,
+    answer and free text of the wave in one transaction gives them all one transaction id and a
+    random row order, and rewriting the used invitations gives those one transaction id too, so
+    on PostgreSQL nothing is left to line up by when it was written.
+    """
+    if not wave.has_closed():
+        raise ValueError(f"{wave} has not closed yet")
+    with transaction.atomic():
+        released = _release(wave=wave, questions=list(wave.questions.all()), at_least=1)
+        if released:
+            _reshuffle(wave)
+            SurveyInvitation.objects.filter(wave=wave, used=True).update(used=True)
+    if released and connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # The deleted pending rows and the old row versions stay in the table files until a
+        # vacuum; reclaim them now rather than at autovacuum's convenience (VACUUM cannot run
+        # inside a transaction; a caller holding one leaves it to autovacuum).
+        with connection.cursor() as cursor:
+            for model in (PendingResponse, Response, Answer, FreeTextAnswer, SurveyInvitation):
+                cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
+    return released
+
+
+def _reshuffle(wave: Wave) -> None:
+    """Rewrite the wave's responses, answers and free text in random order, in plain SQL so it
+    holds no rows in memory (a wave may have a million answers)."""
+    quote = connection.ops.quote_name
+    response, answer, text, question = (
+        quote(model._meta.db_table) for model in (Response, Answer, FreeTextAnswer, Question)
+    )
+    statements = [
+        ("CREATE TEMP TABLE shuffle_response AS SELECT * FROM {r} WHERE wave_id = %s", [wave.pk]),
+        (
+            "CREATE TEMP TABLE shuffle_answer AS SELECT response_id, question_id, value FROM {a} "
+            "WHERE response_id IN (SELECT id FROM shuffle_response)",
+            [],
+        ),
+        (
+            "CREATE TEMP TABLE shuffle_text AS SELECT * FROM {t} "
+            "WHERE question_id IN (SELECT id FROM {q} WHERE wave_id = %s)",
+            [wave.pk],
+        ),
+        ("DELETE FROM {a} WHERE response_id IN (SELECT id FROM shuffle_response)", []),
+        ("DELETE FROM {t} WHERE id IN (SELECT id FROM shuffle_text)", []),
+        ("DELETE FROM {r} WHERE wave_id = %s", [wave.pk]),
+        ("INSERT INTO {r} SELECT * FROM shuffle_response ORDER BY RANDOM()", []),
+        (
+            "INSERT INTO {a} (response_id, question_id, value) "
+            "SELECT response_id, question_id, value FROM shuffle_answer ORDER BY RANDOM()",
+            [],
+        ),
+        ("INSERT INTO {t} SELECT * FROM shuffle_text ORDER BY RANDOM()", []),
+        ("DROP TABLE shuffle_response", []),
+        ("DROP TABLE shuffle_answer", []),
+        ("DROP TABLE shuffle_text", []),
+    ]
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql.format(r=response, a=answer, t=text, q=question), params)
+
+
+def closed_waves_release() -> dict[Wave, int]:
+    """Release what waits in every closed wave (the daily ``release_survey_responses``)."""
+    today = timezone.localdate()
+    waves = Wave.objects.filter(closes_on__lt=today, pending_responses__isnull=False).distinct()
+    return {wave: responses_release(wave=wave) for wave in waves}
 
 
 @transaction.atomic

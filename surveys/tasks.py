@@ -7,3 +7,10 @@ def send_invitation_batch(*, batch_id: int) -> dict:
 
     batch = services.invitation_batch_send(batch_id=batch_id)
     return {"sent": batch.sent, "failed": batch.failed}
+
+
+@task()
+def release_survey_responses() -> dict[str, int]:
+    from surveys import services
+
+    return {str(wave): count for wave, count in services.closed_waves_release().items()}

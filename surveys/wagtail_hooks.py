@@ -19,13 +19,14 @@ from wagtail.admin.viewsets.model import ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 
 from cms.viewsets import EscapedExportIndexView, PlatformModelViewSet
-from surveys import admin_views, analysis_views
+from surveys import admin_views, analysis_views, selectors
 from surveys.admin_forms import MeasureAdminForm, QuestionAdminForm, WaveAdminForm
 from surveys.models import (
     AggregatedCount,
     Answer,
     FreeTextAnswer,
     Measure,
+    PendingResponse,
     Question,
     Response,
     Survey,
@@ -74,6 +75,7 @@ class SurveyDeleteView(RefuseDeleteWithResultsMixin, DeleteView):
         waves = Wave.objects.filter(survey=self.object)
         return (
             Response.objects.filter(wave__in=waves).exists()
+            or PendingResponse.objects.filter(wave__in=waves).exists()
             or AggregatedCount.objects.filter(wave__in=waves).exists()
         )
 
@@ -194,6 +196,7 @@ class WaveDeleteView(RefuseDeleteWithResultsMixin, DeleteView):
     def has_results(self) -> bool:
         return (
             Response.objects.filter(wave=self.object).exists()
+            or PendingResponse.objects.filter(wave=self.object).exists()
             or AggregatedCount.objects.filter(wave=self.object).exists()
         )
 
@@ -254,6 +257,7 @@ class QuestionDeleteView(RefuseDeleteWithResultsMixin, DeleteView):
         return (
             Answer.objects.filter(question=self.object).exists()
             or FreeTextAnswer.objects.filter(question=self.object).exists()
+            or selectors.pending_answers(question=self.object) is not None
         )
 
     def get_refusal_url(self) -> str:

@@ -319,3 +319,10 @@ EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS = env_int(
 
 # Disclosure control: no figure shown or exported rests on fewer answers than this.
 DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)
+# Survey anonymity: a submitted response waits, with no date, until this many have been
+# submitted to its wave; then they enter the results together, in random order and dated the day
+# of release, so neither the order rows were written in nor the database's transaction ids can
+# line a response up with the moment its link was used. What is left when a wave closes is
+# released by `manage.py release_survey_responses` (daily), which then reshuffles the whole wave.
+SURVEY_RELEASE_BATCH = env_int("SURVEY_RELEASE_BATCH", 10, minimum=5)
+

@@ -9,10 +9,21 @@ the error summary and the controls a person answers with.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
-from surveys.models import FreeTextAnswer, Question, Response, SurveyInvitation
+from django.utils import timezone
+
+from surveys import services
+from surveys.models import (
+    FreeTextAnswer,
+    PendingResponse,
+    Question,
+    Response,
+    SurveyInvitation,
+    Wave,
+)
 from tests.surveys.factories import invite, staff_survey_wave
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -257,17 +268,10 @@ def test_staff_member_completes_the_survey_by_keyboard(browser_for, wave, questi
     staff.check()
     staff.screenshot("survey-thank-you")
 
-    # Exactly one anonymous response, with the answers given.
-    response = Response.objects.get(wave=wave)
-    assert set(response.answers.values_list("question__key", "value")) == {
-        ("equal_opportunity", "4"),
-        ("belonging", "5"),
-        ("directorate", "people"),
-        ("ethnicity", "asian_indian"),
-    }
-    assert list(
-        FreeTextAnswer.objects.filter(question__wave=wave).values_list("question__key", "text")
-    ) == [("improve", "More mentoring for new managers")]
+    # Exactly one anonymous response, waiting sealed for nine more before it enters the
+    # results (released below, as the daily command releases a closed wave).
+    assert not Response.objects.filter(wave=wave).exists()
+    assert PendingResponse.objects.filter(wave=wave).count() == 1
     invitation = SurveyInvitation.objects.get(wave=wave)
     assert invitation.used is True
     assert invitation.email == ""
@@ -286,7 +290,24 @@ def test_staff_member_completes_the_survey_by_keyboard(browser_for, wave, questi
     staff.console_errors.remove(gone)
     staff.check()
     staff.screenshot("survey-link-used")
-    assert Response.objects.filter(wave=wave).count() == 1
+    assert PendingResponse.objects.filter(wave=wave).count() == 1
+
+    Wave.objects.filter(pk=wave.pk).update(
+        opens_on=wave.opens_on - timedelta(days=30),
+        closes_on=timezone.localdate() - timedelta(days=1),
+    )
+    services.responses_release(wave=Wave.objects.get(pk=wave.pk))
+    response = Response.objects.get(wave=wave)
+    assert set(response.answers.values_list("question__key", "value")) == {
+        ("equal_opportunity", "4"),
+        ("belonging", "5"),
+        ("directorate", "people"),
+        ("ethnicity", "asian_indian"),
+    }
+    assert list(
+        FreeTextAnswer.objects.filter(question__wave=wave).values_list("question__key", "text")
+    ) == [("improve", "More mentoring for new managers")]
+    assert not PendingResponse.objects.exists()
 
 
 def test_unanswered_ethnicity_error_leads_the_keyboard_to_the_question(

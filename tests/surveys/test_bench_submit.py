@@ -139,8 +139,10 @@ def _results(*, accepted=10, server_errors=0, locked=0, twice=2, reopened=2):
     )
 
 
-def _stored(responses: int) -> dict:
+def _stored(responses: int, *, still_waiting: int = 0) -> dict:
     return {
+        "waiting": 3,
+        "still_waiting": still_waiting,
         "responses": responses,
         "used": responses,
         "used_with_email": 0,
@@ -186,6 +188,9 @@ def test_lost_duplicated_and_erroring_runs_fail():
     assert "21 survey responses stored for 22 accepted" in lost
     assert "21 links used for 22 accepted submissions" in lost
 
+    unreleased, _, _ = _report(_results(), _stored(20, still_waiting=2))
+    assert "2 responses were not released at close" in unreleased
+
     doubled, _, _ = _report(_results(twice=3), _stored(23))
     assert any("links submitted twice at once: 3 stored" in p for p in doubled)
 
@@ -206,6 +211,8 @@ def test_the_fixture_is_created_and_deleted_without_trace():
     assert SurveyInvitation.objects.get(token_hash=hash_token(token)).wave == fixture.flow_wave
     assert fixture.flow_wave.is_open() and fixture.baseline_wave.is_open()
     assert bench_submit.count_stored(fixture) == {
+        "waiting": 0,
+        "still_waiting": 0,
         "responses": 0,
         "used": 0,
         "used_with_email": 0,
@@ -294,7 +301,8 @@ def test_bench_submit_at_a_tiny_size_loses_nothing(tmp_path, django_db_setup, dj
     assert "ratio submit step / baseline:" in out
     assert "second submissions at the same moment: 2 stored, 2 refused as used" in out
     assert "used links opened again: 2 of 2 refused as used" in out
-    assert "database: survey 26 responses stored for 26 accepted; 26 links used" in out
+    assert "database: survey 26 responses stored for 26 accepted (" in out
+    assert "released at close); 26 links used" in out
     assert "result: nothing lost, nothing duplicated" in out
     with sqlite3.connect(database) as db:
         left = {

@@ -79,6 +79,7 @@ def answer_both_pages(client, token, page_1=PAGE_1, page_2=PAGE_2):
 # --- The journey ---------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("release_at_once")
 def test_full_journey_stores_one_anonymous_response(client, wave, token):
     start = client.get(start_url(token))
     assert start.status_code == 200
@@ -135,6 +136,7 @@ def test_full_journey_stores_one_anonymous_response(client, wave, token):
     assert DRAFTS_SESSION_KEY not in client.session  # the draft went with the submission
 
 
+@pytest.mark.usefixtures("release_at_once")
 def test_multiple_choice_is_checkboxes_and_stores_one_answer_per_choice(client, wave, token):
     support = QuestionFactory(
         wave=wave,
@@ -361,6 +363,7 @@ def test_a_page_number_out_of_range_goes_to_the_start(client, token):
 # --- Links that cannot be used ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("release_at_once")
 def test_used_link_is_gone_and_a_second_submit_stores_nothing(client, wave, token):
     answer_both_pages(client, token)
     assert client.post(check_url(token)).status_code == 302
@@ -381,6 +384,7 @@ def test_used_link_is_gone_and_a_second_submit_stores_nothing(client, wave, toke
     assert FreeTextAnswer.objects.count() == 1
 
 
+@pytest.mark.usefixtures("release_at_once")
 def test_link_used_elsewhere_while_checking_shows_used_page(client, wave, token, monkeypatch):
     """The race the service settles: another browser submits between our check and our write."""
     answer_both_pages(client, token)
@@ -451,6 +455,7 @@ def test_unknown_token_shows_not_recognised_page(client, wave, method):
 # --- Safety ----------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("release_at_once")
 def test_free_text_with_html_is_stored_as_text_and_shown_escaped(client, wave, token):
     hostile = '<script>alert("x")</script><b onmouseover="steal()">bold</b>'
     answer_both_pages(client, token, page_2={**PAGE_2, "answer-improve": hostile})

@@ -40,7 +40,6 @@ import http.cookiejar
 import os
 import queue
 import random
-import secrets
 import signal
 import socket
 import subprocess
@@ -65,9 +64,11 @@ from django.db.utils import DatabaseError
 from django.utils import timezone
 
 from cms.benchmarks import BenchResult
+from surveys import services
 from surveys.models import (
     Answer,
     FreeTextAnswer,
+    PendingResponse,
     Question,
     Response,
     Survey,
@@ -570,7 +571,9 @@ class Gunicorn:
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "cms.settings.bench",
-            "SECRET_KEY": secrets.token_urlsafe(50),
+            # Every process of a deployment shares one key: this command opens the responses
+            # the server sealed (surveys.sealing) when it releases them at the end.
+            "SECRET_KEY": settings.SECRET_KEY,
             "ALLOWED_HOSTS": HOST,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "WARNING",
@@ -819,7 +822,8 @@ class Command(BaseCommand):
             results.flow.tally.accepted + results.step.tally.accepted + results.twice.accepted
         )
         write(
-            f"database: survey {stored['responses']} responses stored for {accepted} accepted; "
+            f"database: survey {stored['responses']} responses stored for {accepted} accepted "
+            f"({stored['waiting']} were waiting for a full batch and were released at close); "
             f"{stored['used']} links used; {stored['coded']} coded and {stored['texts']} "
             f"free-text answers; baseline {stored['baseline_responses']} stored for "
             f"{results.baseline.tally.accepted} accepted"
@@ -893,6 +897,8 @@ def check_results(results: Results, stored: dict, fixture: Fixture, accepted: in
     """What makes the run fail: anything lost, duplicated, refused wrongly or erroring."""
     problems = []
     coded_per, texts_per = answers_per_response()
+    if stored["still_waiting"]:
+        problems.append(f"{stored['still_waiting']} responses were not released at close")
     if stored["responses"] != accepted:
         problems.append(f"{stored['responses']} survey responses stored for {accepted} accepted")
     if stored["used"] != accepted:
@@ -993,9 +999,17 @@ def create_fixture(*, submissions: int, duplicates: int) -> Fixture:
 
 
 def count_stored(fixture: Fixture) -> dict[str, int]:
+    """What the run stored. Responses still waiting for release (fewer than a batch) are
+    released the way a closing wave releases them, so every stored answer is counted."""
     wave, baseline = fixture.flow_wave, fixture.baseline_wave
+    waiting = PendingResponse.objects.filter(wave=wave).count()
+    wave.closes_on = timezone.localdate() - timedelta(days=1)
+    wave.save(update_fields=["closes_on"])
+    services.responses_release(wave=wave)
     used = SurveyInvitation.objects.filter(wave=wave, used=True)
     return {
+        "waiting": waiting,
+        "still_waiting": PendingResponse.objects.filter(wave=wave).count(),
         "responses": Response.objects.filter(wave=wave).count(),
         "used": used.count(),
         "used_with_email": used.exclude(email="").count(),
@@ -1011,6 +1025,7 @@ def delete_fixture(fixture: Fixture, session_keys: set[str]) -> None:
     waves = [fixture.flow_wave.pk, fixture.baseline_wave.pk]
     Answer.objects.filter(question__wave__in=waves).delete()
     FreeTextAnswer.objects.filter(question__wave__in=waves).delete()
+    PendingResponse.objects.filter(wave__in=waves).delete()
     Response.objects.filter(wave__in=waves).delete()
     SurveyInvitation.objects.filter(wave__in=waves).delete()
     Question.objects.filter(wave__in=waves).delete()
