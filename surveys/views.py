@@ -14,6 +14,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -207,14 +208,24 @@ def take_check(request: HttpRequest, token: str) -> HttpResponse:
     answers = link.draft.answers
     if request.method == "POST":
         try:
-            services.response_submit(
-                token=token, answers=answers, invitation=link.invitation, questions=link.questions
-            )
+            # The response and the end of the draft commit together: one transaction, and no
+            # moment when the answers are stored twice or the draft outlives the submission.
+            with transaction.atomic():
+                services.response_submit(
+                    token=token,
+                    answers=answers,
+                    invitation=link.invitation,
+                    questions=link.questions,
+                )
+                link.draft.delete()
+                if not request.session.keys():
+                    # Nothing else in this browser's session (staff without an account): remove
+                    # its row rather than save it empty, as its expiry would record the moment.
+                    request.session.flush()
         except ValidationError as error:
             return _render_errors(request, link, error)
         except services.SubmissionError as error:
             return _refuse(request, error.reason, link.wave)
-        link.draft.delete()
         return redirect("surveys:thank_you")
 
     try:

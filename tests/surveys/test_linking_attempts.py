@@ -206,3 +206,60 @@ def test_by_the_order_rows_were_written_after_the_wave_closed():
     # Not submission order, and the last three (released at close) are not simply at the end.
     assert order != list(range(13))
     assert order[-3:] != [10, 11, 12]
+
+
+@pytest.mark.django_db
+def test_by_the_sessions_table(client):
+    """Attempt: read the sessions table, where the browser's draft answers were kept while the
+    person answered (each draft keyed by a hash of the link's token)."""
+    from django.contrib.sessions.models import Session
+
+    from surveys.forms import DRAFTS_SESSION_KEY
+
+    wave = staff_survey_wave()
+    token = invite(wave, "person@example.org")
+    given = {
+        "answer-equal_opportunity": "4",
+        "answer-belonging": "5",
+        "answer-directorate": "people",
+    }
+    client.post(f"/survey/{token}/page/1/", {"action": "continue", **given})
+    client.post(
+        f"/survey/{token}/page/2/",
+        {
+            "action": "continue",
+            "answer-ethnicity": "asian_indian",
+            "answer-improve": "Something only I would say",
+        },
+    )
+    assert any(DRAFTS_SESSION_KEY in s.get_decoded() for s in Session.objects.all())
+
+    assert client.post(f"/survey/{token}/check/").status_code == 302
+
+    # The submitted draft is gone from the database, not only from the browser's cookie.
+    for session in Session.objects.all():
+        assert DRAFTS_SESSION_KEY not in session.get_decoded()
+        assert "Something only I would say" not in session.session_data
+    assert PendingResponse.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_emptied_session_leaves_no_row_behind(client):
+    """Attempt: the sessions table's expiry dates. A session emptied by submitting would be
+    saved empty, its expiry recording the moment of submission to the second; it is removed."""
+    from django.contrib.sessions.models import Session
+
+    wave = staff_survey_wave()
+    token = invite(wave, "person@example.org")
+    client.post(
+        f"/survey/{token}/page/1/",
+        {"action": "continue", "answer-equal_opportunity": "4"},
+    )
+    client.post(
+        f"/survey/{token}/page/2/", {"action": "continue", "answer-ethnicity": "white_irish"}
+    )
+    assert Session.objects.count() == 1
+
+    assert client.post(f"/survey/{token}/check/").status_code == 302
+
+    assert not Session.objects.exists()

@@ -388,14 +388,16 @@ def test_used_link_is_gone_and_a_second_submit_stores_nothing(client, wave, toke
 def test_link_used_elsewhere_while_checking_shows_used_page(client, wave, token, monkeypatch):
     """The race the service settles: another browser submits between our check and our write."""
     answer_both_pages(client, token)
-    real_submit = services.response_submit
+    real_open_link = views._open_link
 
-    def other_browser_wins(*, token, answers, **loaded):
-        real_submit(token=token, answers=answers)
-        # Our request loaded the link before the other browser used it: only the write can tell.
-        return real_submit(token=token, answers=answers, **loaded)
+    def other_browser_wins(request, token):
+        link = real_open_link(request, token)
+        # Our request has loaded the link; the other browser submits (and commits) before our
+        # write, so only the write can tell.
+        services.response_submit(token=token, answers=link.draft.answers)
+        return link
 
-    monkeypatch.setattr(views.services, "response_submit", other_browser_wins)
+    monkeypatch.setattr(views, "_open_link", other_browser_wins)
     submitted = client.post(check_url(token))
 
     assert submitted.status_code == 410
