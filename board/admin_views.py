@@ -14,11 +14,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Sum
 from django.db.models.functions import ExtractYear
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from board import selectors, services
 from board.forms import ExpenseDecisionForm
@@ -32,6 +34,7 @@ from board.models import (
 )
 from cms import services as cms_services
 from cms.exports import escape_cell
+from cms.reauthentication import sensitive_action
 from cms.roles import APPROVERS, ENGAGEMENT_MANAGERS, INCLUSION_ANALYSTS
 
 
@@ -182,6 +185,45 @@ def expense_decide(request, pk: int):
     )
 
 
+# The receipt formats accepted (board.validators), by the extension the stored name keeps.
+RECEIPT_CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+}
+
+
+@never_cache
+@require_GET
+def expense_receipt(request, pk: int):
+    """A claim's receipt, for those who decide claims: kept privately, always a download, logged.
+
+    Receipts live in the private ``receipts`` storage (no URL serves them); this is the only way
+    to read one.
+    """
+    _require(request, "board.change_expenseclaim")
+    claim = get_object_or_404(ExpenseClaim.objects.select_related("claimant"), pk=pk)
+    if not claim.receipt:
+        raise Http404("This claim has no receipt.")
+    extension = claim.receipt.name.rsplit(".", 1)[-1].lower()
+    try:
+        handle = claim.receipt.storage.open(claim.receipt.name, "rb")
+    except FileNotFoundError as missing:
+        raise Http404("The receipt file is missing.") from missing
+    cms_services.personal_data_viewed(
+        subject=claim.claimant, by=request.user, what="expense receipt"
+    )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"receipt-{claim.pk}.{extension}",
+        content_type=RECEIPT_CONTENT_TYPES.get(extension, "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def expense_totals_rows():
     rows = (
         ExpenseClaim.objects.filter(status=ExpenseClaim.Status.APPROVED)
@@ -299,8 +341,13 @@ class EraseForm(forms.Form):
     )
 
 
+@sensitive_action(permission=services.ERASE_PERMISSION)
 def member_erase(request, user_id: int):
-    """Say exactly what erasing this former member does; erase on confirmation."""
+    """Say exactly what erasing this former member does; erase on confirmation.
+
+    Only after a recent sign-in or re-authentication (cms.reauthentication): an unattended session
+    cannot erase anyone.
+    """
     _require(request, services.ERASE_PERMISSION)
     member = get_object_or_404(get_user_model(), pk=user_id)
     refusal = selectors.erasure_refusal(member=member)

@@ -304,12 +304,14 @@ ERASE_PERMISSION = "board.erase_member"
 ERASED_TEXT = "[erased]"
 
 
-def _delete_files(names: list[str]) -> None:
-    from django.core.files.storage import default_storage
+def _delete_receipt_files(names: list[str]) -> None:
+    """Delete receipt files from their private storage; one already gone is not an error."""
+    from board.models.expenses import receipt_storage
 
+    storage = receipt_storage()
     for name in names:
         with contextlib.suppress(FileNotFoundError):
-            default_storage.delete(name)
+            storage.delete(name)
 
 
 def _delete(queryset) -> int:
@@ -391,7 +393,7 @@ def former_member_erase(*, member, by, remove_newsletter_subscription: bool = Fa
     )
     counts["receipts_deleted"] = len(receipts)
     if receipts:
-        transaction.on_commit(lambda: _delete_files(receipts))
+        transaction.on_commit(lambda: _delete_receipt_files(receipts))
 
     counts["email_addresses_deleted"] = _delete(EmailAddress.objects.filter(user=member))
     counts["second_factors_deleted"] = _delete(Authenticator.objects.filter(user=member))

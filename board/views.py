@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from board import selectors, services
 from board.forms import ExpenseClaimForm, RecommendationForm
 from cms import services as cms_services
+from cms.reauthentication import sensitive_action
 from cms.roles import BOARD_MEMBERS, role_names
 
 
@@ -151,8 +152,12 @@ def my_data(request):
 @never_cache
 @board_member_required
 @require_GET
+@sensitive_action
 def my_data_download(request):
-    """The personal data held on the member as a JSON file (UK GDPR, Articles 15 and 20)."""
+    """The personal data held on the member as a JSON file (UK GDPR, Articles 15 and 20).
+
+    Only after a recent sign-in or re-authentication (cms.reauthentication).
+    """
     data = selectors.personal_data_held(member=request.user)
     cms_services.personal_data_downloaded(subject=request.user)
     response = HttpResponse(

@@ -41,7 +41,6 @@ class RecommendationViewSet(PlatformModelViewSet):
     menu_label = "Recommendations"
     edit_view_class = RecommendationEditView
     form_fields = ["title"]
-    add_view_enabled = False
     copy_view_enabled = False
     inspect_view_enabled = False
     list_display = ["reference", "title", "service_area", "get_status_display", "owner", "due_date"]
@@ -65,6 +64,15 @@ class RecommendationViewSet(PlatformModelViewSet):
         "owner",
         "author",
     )
+
+    # No add view: members submit recommendations (or they are imported). Wagtail has no switch
+    # for it, so the URL is left out and no view links to it. (add_recommendation stays, for
+    # the import.)
+    def get_urlpatterns(self):
+        return [pattern for pattern in super().get_urlpatterns() if pattern.name != "add"]
+
+    def get_common_view_kwargs(self, **kwargs):
+        return {**super().get_common_view_kwargs(**kwargs), "add_url_name": None}
 
 
 class MeetingEditView(EditView):
@@ -211,6 +219,9 @@ class ExpenseClaimViewSet(PlatformModelViewSet):
     menu_label = "Expense claims"
     form_fields = ["claimant", "meeting", "kind", "amount", "description", "receipt"]
     edit_view_class = ExpenseEditView
+    # Copying a member's claim makes no sense, and its form would link the receipt, which is
+    # private and has no URL (board_expense_receipt serves it).
+    copy_view_enabled = False
     list_display = ["claimant", "get_kind_display", "amount", "get_status_display", "submitted_at"]
     list_filter = ["status", "kind"]
     list_export = ["claimant", "claimant.email", "kind", "amount", "status", "submitted_at"]
@@ -311,6 +322,11 @@ def register_board_admin_urls():
             "board/expenses/<int:pk>/decide/",
             admin_views.expense_decide,
             name="board_expense_decide",
+        ),
+        path(
+            "board/expenses/<int:pk>/receipt/",
+            admin_views.expense_receipt,
+            name="board_expense_receipt",
         ),
         path("board/expenses/totals/", admin_views.expense_totals, name="board_expense_totals"),
         path("board/former-members/", admin_views.former_members, name="board_former_members"),

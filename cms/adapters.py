@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from cms import selectors, services
+from cms.reauthentication import SENSITIVE_ACTIONS, recently_authenticated
 from cms.roles import requires_second_factor
 
 # A person made to set up their first authenticator right after signing in is not asked for
@@ -56,6 +57,10 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         request = context.request
         user = getattr(request, "user", None)
+        if app == SENSITIVE_ACTIONS:
+            # A sign-in counts as much as a re-authentication (allauth counts only the latter).
+            authenticated = user is not None and user.is_authenticated
+            return not (authenticated and recently_authenticated(request, user))
         if (
             app == "allauth.mfa"
             and user is not None

@@ -43,6 +43,7 @@ from board.import_views import (
     UploadRefused,
     read_upload,
 )
+from cms.reauthentication import sensitive_action
 from surveys import exports, import_tasks
 from surveys.importers import (
     FileProblem,
@@ -269,7 +270,9 @@ def data_index(request):
 def _template_csv(columns, name: str) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    csv.writer(response).writerow(columns)
+    # A question key may start with "-" (it is a slug): escaped as in the exports, and the
+    # importers take the apostrophe off a heading again.
+    csv.writer(response).writerow(exports.escaped(list(columns)))
     return response
 
 
@@ -448,12 +451,16 @@ def import_counts_page(request, survey_id: int):
 FORMATS = {"csv", "xlsx"}
 
 
+# Every response of a wave leaves the platform: only after a recent sign-in or re-authentication
+# (cms.reauthentication). Those without the permission get _export's 403, not a password prompt.
 @require_GET
+@sensitive_action(permission=EXPORT_RESPONSES)
 def export_responses_view(request, wave_id: int, fmt: str):
     return _export(request, wave_id, fmt, what="responses")
 
 
 @require_GET
+@sensitive_action(permission=EXPORT_RESPONSES)
 def export_free_text_view(request, wave_id: int, fmt: str):
     return _export(request, wave_id, fmt, what="free-text")
 

@@ -1049,6 +1049,7 @@ def test_admin_page_explorer(superuser_client, label):
 # Admin URLs the apps add that list nothing that grows: each shows one object or a form.
 NOT_LISTINGS = {
     "board_expense_decide": "one claim and the decision form",
+    "board_expense_receipt": "one claim's receipt file",
     "board_import": "an upload form",
     "surveys_batch_progress": "one invitation batch's progress",
     "surveys_board_evaluation_new": "a form with the template's four fixed questions",

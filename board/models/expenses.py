@@ -1,11 +1,39 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from board.validators import validate_receipt
+
+#: The ``settings.STORAGES`` entry receipts are kept in: private, outside MEDIA_ROOT, no URL.
+RECEIPTS_STORAGE_ALIAS = "receipts"
+
+
+class _ReceiptStorage(LazyObject):
+    """``storages["receipts"]``, looked up when first used (and again when STORAGES changes)."""
+
+    def _setup(self):
+        self._wrapped = storages[RECEIPTS_STORAGE_ALIAS]
+
+
+_receipt_storage = _ReceiptStorage()
+
+
+@receiver(setting_changed)
+def _reset_receipt_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _receipt_storage._wrapped = empty
+
+
+def receipt_storage():
+    """The receipt field's storage. A callable, so the migration names this, not a location."""
+    return _receipt_storage
 
 
 def receipt_path(instance, filename: str) -> str:
@@ -45,8 +73,13 @@ class ExpenseClaim(models.Model):
         max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
     )
     description = models.CharField(max_length=255)
+    # Private: served only by the permission-checked board_expense_receipt view, never by URL.
     receipt = models.FileField(
-        upload_to=receipt_path, blank=True, validators=[validate_receipt], max_length=255
+        upload_to=receipt_path,
+        storage=receipt_storage,
+        blank=True,
+        validators=[validate_receipt],
+        max_length=255,
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     decided_by = models.ForeignKey(

@@ -9,6 +9,8 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 
+from django.core.exceptions import ImproperlyConfigured
+
 from cms.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -150,7 +152,19 @@ SESSION_ENGINE = (
     if CACHES["default"]["BACKEND"].endswith("LocMemCache")
     else "django.contrib.sessions.backends.cached_db"
 )
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8)
+# Eight hours, a working day, counted from the last change to the session (not renewed by every
+# request, so an open tab does not keep a session alive for ever); the server refuses an expired
+# session whatever cookie a browser still sends.
+# * Signed in: the cookie also ends when the browser closes (ACCOUNT_SESSION_REMEMBER = False:
+#   allauth offers no "remember me"), which matters on shared computers in libraries and offices.
+# * Not signed in: a survey respondent's draft is kept in the session, and the survey page promises
+#   it "for up to N hours, so you can leave and come back", so that cookie persists for the
+#   lifetime (SESSION_EXPIRE_AT_BROWSER_CLOSE stays off).
+# Sensitive actions (erasure, personal-data downloads, survey exports) also ask for the password
+# again once ACCOUNT_REAUTHENTICATION_TIMEOUT has passed since the person last proved who they are.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -181,11 +195,16 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# No "remember me": a signed-in session's cookie ends with the browser (see SESSION_COOKIE_AGE).
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 # Five failed logins for one account in 15 minutes, and the sixth is refused; thirty from one
 # address. The counters live in the cache (shared across app servers via CACHE_URL).
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/15m/ip,5/15m/key"}
+# Re-authentication: allauth's own sensitive steps (email and second-factor changes) and the
+# platform's (cms.reauthentication.sensitive_action) need the password or an authenticator code
+# again once this long has passed since the person last signed in or confirmed who they are.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("COUNCIL_NAME", "Lived Experience")
 # How long an invitation to create an account stays valid.
@@ -202,9 +221,28 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Files no URL may serve (expense receipts): outside MEDIA_ROOT and STATIC_ROOT, read only through
+# views that check permission and log the access (board_expense_receipt).
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "private-media")))
+for _public_root in (MEDIA_ROOT, STATIC_ROOT):
+    if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(_public_root.resolve()):
+        raise ImproperlyConfigured(
+            f"PRIVATE_MEDIA_ROOT ({PRIVATE_MEDIA_ROOT}) must not be inside {_public_root}, "
+            "which is served to anyone."
+        )
+RECEIPTS_STORAGE = {
+    "BACKEND": "cms.storage.PrivateFileSystemStorage",
+    "OPTIONS": {
+        "location": PRIVATE_MEDIA_ROOT,
+        "base_url": None,
+        "file_permissions_mode": 0o640,
+        "directory_permissions_mode": 0o750,
+    },
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "receipts": RECEIPTS_STORAGE,
 }
 # Request bodies (other than file uploads) above this size are refused; each upload view checks
 # its own file size limit (receipts: RECEIPT_MAX_BYTES; imports: 5 MB).
@@ -317,8 +355,6 @@ EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS = env_int(
     "EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS", 90, minimum=1
 )
 
-# Disclosure control: no figure shown or exported rests on fewer answers than this.
-DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)
 # Survey anonymity: a submitted response waits, with no date, until this many have been
 # submitted to its wave; then they enter the results together, in random order and dated the day
 # of release, so neither the order rows were written in nor the database's transaction ids can
@@ -326,3 +362,5 @@ DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)
 # released by `manage.py release_survey_responses` (daily), which then reshuffles the whole wave.
 SURVEY_RELEASE_BATCH = env_int("SURVEY_RELEASE_BATCH", 10, minimum=5)
 
+# Disclosure control: no figure shown or exported rests on fewer answers than this.
+DISCLOSURE_THRESHOLD = max(env_int("DISCLOSURE_THRESHOLD", 10), 10)

@@ -9,6 +9,7 @@ routes that view.
 """
 
 from .production import *  # noqa: F403
+from .production import RECEIPTS_STORAGE
 
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
@@ -19,6 +20,7 @@ MFA_TRUST_COOKIE_SECURE = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "receipts": RECEIPTS_STORAGE,
 }
 WHITENOISE_USE_FINDERS = True
 

@@ -1,7 +1,7 @@
 """Local development and the demo: DEBUG on, console email, a throwaway secret."""
 
 from .base import *  # noqa: F403
-from .base import env_str
+from .base import RECEIPTS_STORAGE, env_str
 
 DEBUG = True
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
@@ -9,6 +9,7 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "receipts": RECEIPTS_STORAGE,
 }
 # allauth's demo-only second factor: allauth refuses this setting when DEBUG is off, so it can
 # never reach production. The demo accounts print it as their code.

@@ -12,7 +12,6 @@ from allauth.mfa.models import Authenticator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -29,6 +28,7 @@ from board.models import (
     MemberSupportNeeds,
     Recommendation,
 )
+from board.models.expenses import receipt_storage
 from board.models.recommendations import FORMER_MEMBER
 from cms import roles
 from cms.models import Invitation, User
@@ -130,7 +130,7 @@ def test_erasure_anonymises_the_account_and_deletes_the_personal_records(
     former, manager, django_capture_on_commit_callbacks
 ):
     receipts = receipt_names(former)
-    assert len(receipts) == 2 and all(default_storage.exists(name) for name in receipts)
+    assert len(receipts) == 2 and all(receipt_storage().exists(name) for name in receipts)
 
     counts = erase(former, manager, django_capture_on_commit_callbacks)
 
@@ -149,7 +149,7 @@ def test_erasure_anonymises_the_account_and_deletes_the_personal_records(
     assert not Invitation.objects.exists()
 
     # The receipt files are gone from storage; the claims stay, with their amounts.
-    assert not any(default_storage.exists(name) for name in receipts)
+    assert not any(receipt_storage().exists(name) for name in receipts)
     claims = ExpenseClaim.objects.filter(claimant=account).order_by("amount")
     assert [(c.amount, c.status, c.receipt.name) for c in claims] == [
         (Decimal("12.50"), ExpenseClaim.Status.APPROVED, ""),
@@ -221,7 +221,7 @@ def test_erasure_touches_no_one_else(former, manager, django_capture_on_commit_c
     assert (other.first_name, other.email, other.is_active) == ("Zeb", "zeb@example.org", True)
     assert Membership.objects.filter(member=other).exists()
     assert MemberSupportNeeds.objects.filter(member=other).exists()
-    assert default_storage.exists(ExpenseClaim.objects.get(claimant=other).receipt.name)
+    assert receipt_storage().exists(ExpenseClaim.objects.get(claimant=other).receipt.name)
     assert Recommendation.objects.filter(author=other).count() == 1
 
 
@@ -361,7 +361,7 @@ def test_manager_erases_from_the_admin(
     assert response.url == reverse("board_former_members")
     former.refresh_from_db()
     assert former.email.endswith("@erased.invalid")
-    assert not any(default_storage.exists(name) for name in receipts)
+    assert not any(receipt_storage().exists(name) for name in receipts)
     assert ModelLogEntry.objects.filter(action="board.member.erase", user=manager).exists()
 
 

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from board.models import Attendance, ExpenseClaim
+from board.models.expenses import receipt_storage
 from cms import roles
 from tests.board.factories import BoardMemberFactory, MeetingFactory
 
@@ -31,12 +31,12 @@ def page_text(response) -> str:
 
 
 def stored_receipts() -> set[str]:
-    """Every file under receipts/ in the (in-memory) default storage."""
+    """Every file under receipts/ in the (in-memory, private) receipts storage."""
     found: set[str] = set()
 
     def walk(folder: str) -> None:
         try:
-            folders, files = default_storage.listdir(folder)
+            folders, files = receipt_storage().listdir(folder)
         except FileNotFoundError:
             return
         found.update(f"{folder}/{name}" for name in files)

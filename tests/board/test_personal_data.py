@@ -29,7 +29,7 @@ from tests.board.factories import (
     RecommendationFactory,
     publish_response,
 )
-from tests.conftest import enrol_totp
+from tests.conftest import enrol_totp, sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def member(client):
     person = BoardMemberFactory(first_name="Ada", last_name="Lovelace", email="ada@example.org")
-    client.force_login(person)
+    # Signed in through allauth: the download needs a recent sign-in (cms.reauthentication).
+    sign_in(client, person)
     return person
 
 

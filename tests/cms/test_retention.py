@@ -9,12 +9,12 @@ import pytest
 
 from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
 from board.models import ExpenseClaim
+from board.models.expenses import receipt_storage
 from cms import roles
 from cms.models import Invitation
 from cms.models.invitations import hash_token
@@ -124,8 +124,8 @@ def test_retention_deletes_exactly_what_is_past_its_period(records):
     }
     assert set(SurveyInvitation.objects.all()) == {records["recent_used"], records["old_unused"]}
     # The receipt files are gone from storage and the fields cleared; the claims stay.
-    assert not any(default_storage.exists(name) for name in old_receipts)
-    assert all(default_storage.exists(name) for name in kept_receipts)
+    assert not any(receipt_storage().exists(name) for name in old_receipts)
+    assert all(receipt_storage().exists(name) for name in kept_receipts)
     assert ExpenseClaim.objects.count() == 4
     for key in ("old_pending", "old_rejected"):
         records[key].refresh_from_db()
@@ -155,7 +155,7 @@ def test_retention_is_idempotent(records):
 
 @override_settings(**RETENTION)
 def test_a_receipt_already_missing_from_storage_is_not_an_error(records):
-    default_storage.delete(records["old_pending"].receipt.name)
+    receipt_storage().delete(records["old_pending"].receipt.name)
     assert retention_apply()["receipts of claims never approved"] == 2
 
 
