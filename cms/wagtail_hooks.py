@@ -35,7 +35,8 @@ class InvitationEditView(EditView):
     """An invitation is never edited (its link went to one address): show it instead."""
 
     def dispatch(self, request, *args, **kwargs):
-        return redirect(self.viewset.get_url_name("inspect"), self.kwargs["pk"])
+        # Wagtail's views are not given their viewset, only its URL names.
+        return redirect(self.inspect_url_name, self.kwargs["pk"])
 
 
 class InvitationViewSet(PlatformModelViewSet):
