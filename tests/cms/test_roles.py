@@ -6,7 +6,7 @@ import pytest
 
 from django.contrib.auth.models import Group
 
-from wagtail.models import GroupPagePermission
+from wagtail.models import GroupCollectionPermission, GroupPagePermission
 
 from cms import roles
 from cms.models import HomePage
@@ -81,12 +81,6 @@ EXPECTED_MODEL_PERMISSIONS = {
         "cms.delete_invitation",
         "cms.view_invitation",
         "cms.change_sitesettings",
-        "wagtailimages.add_image",
-        "wagtailimages.change_image",
-        "wagtailimages.choose_image",
-        "wagtaildocs.add_document",
-        "wagtaildocs.change_document",
-        "wagtaildocs.choose_document",
         *MANAGER_BOARD_PERMISSIONS,
         *ENGAGEMENT_PERMISSIONS,
     },
@@ -99,11 +93,26 @@ EXPECTED_MODEL_PERMISSIONS = {
     },
     roles.INCLUSION_ANALYSTS: {
         "wagtailadmin.access_admin",
+        *ANALYST_SURVEY_PERMISSIONS,
+    },
+}
+
+# Images and documents: Wagtail reads only collection permissions for them, so they are granted
+# on the root collection (and so on every collection). "change" also lets a role delete anyone's
+# upload (managers curate the library); "add" lets one edit and delete only one's own.
+EXPECTED_COLLECTION_PERMISSIONS = {
+    roles.ENGAGEMENT_MANAGERS: {
+        "wagtailimages.add_image",
+        "wagtailimages.change_image",
         "wagtailimages.choose_image",
         "wagtaildocs.add_document",
         "wagtaildocs.change_document",
         "wagtaildocs.choose_document",
-        *ANALYST_SURVEY_PERMISSIONS,
+    },
+    roles.INCLUSION_ANALYSTS: {
+        "wagtailimages.choose_image",
+        "wagtaildocs.add_document",
+        "wagtaildocs.choose_document",
     },
 }
 
@@ -159,6 +168,50 @@ def test_role_has_exactly_its_model_permissions(role):
         )
     }
     assert granted == EXPECTED_MODEL_PERMISSIONS[role]
+
+
+@pytest.mark.parametrize("role", roles.ALL_ROLES)
+def test_role_has_exactly_its_collection_permissions(role):
+    granted = {
+        f"{app_label}.{codename}"
+        for app_label, codename in GroupCollectionPermission.objects.filter(
+            group__name=role, collection__depth=1
+        ).values_list("permission__content_type__app_label", "permission__codename")
+    }
+    assert granted == EXPECTED_COLLECTION_PERMISSIONS.get(role, set())
+    assert not GroupCollectionPermission.objects.filter(
+        group__name=role, collection__depth__gt=1
+    ).exists()
+
+
+@pytest.mark.parametrize("role", [roles.ENGAGEMENT_MANAGERS, roles.INCLUSION_ANALYSTS])
+def test_roles_reach_images_and_documents_through_wagtail(role, make_user):
+    """Wagtail's own permission policies (what its views ask) agree with the table above."""
+    import wagtail_factories
+
+    from wagtail.documents.permissions import permission_policy as documents
+    from wagtail.images.permissions import permission_policy as images
+    from wagtail.models import Collection
+
+    user = make_user(role)
+    someone_else = make_user(roles.ENGAGEMENT_MANAGERS)
+    collection = Collection.get_first_root_node().add_child(name="Library")
+    cases = (
+        (images, "wagtailimages.%s_image", wagtail_factories.ImageFactory),
+        (documents, "wagtaildocs.%s_document", wagtail_factories.DocumentFactory),
+    )
+    for policy, name, factory in cases:
+        granted = EXPECTED_COLLECTION_PERMISSIONS[role]
+        # ("change" at large is true for any uploader: they may change their own.)
+        for action in ("add", "choose"):
+            assert policy.user_has_permission(user, action) is (name % action in granted), name
+        theirs = factory(collection=collection, uploaded_by_user=someone_else)
+        for action in ("change", "delete"):
+            allowed = policy.user_has_permission_for_instance(user, action, theirs)
+            assert allowed is (name % "change" in granted), (name, action)
+        if name % "add" in granted:
+            mine = factory(collection=collection, uploaded_by_user=user)
+            assert policy.user_has_permission_for_instance(user, "delete", mine), name
 
 
 @pytest.mark.parametrize("role", roles.ALL_ROLES)

@@ -129,21 +129,6 @@ def known_bug(expected: Row, *, bug: str, now: dict[str, str]) -> Row:
     return Row(expected.expect, expected.url, expected.note, expected.last, bug, now)
 
 
-# Product bugs found by this test and reported (not fixed here).
-IMAGES_AND_DOCUMENTS = (
-    "B1: the roles' image and document permissions are granted as model permissions "
-    "(cms migration 0003), which Wagtail ignores: it reads collection permissions "
-    "(GroupCollectionPermission). Managers cannot upload or edit images or documents, analysts "
-    "cannot add documents, and neither can pick one in a chooser. Fix: grant them on the root "
-    "collection in a data migration, and pin them in tests/cms/test_roles.py."
-)
-
-
-def b1(expect, url: str | None = None, note: str = "", *, now=SUPERUSER_ONLY) -> Row:
-    """A row held back by B1: today only superusers get past Wagtail's collection checks."""
-    return known_bug(row(expect, url, note), bug=IMAGES_AND_DOCUMENTS, now=now)
-
-
 # Arguments of the routable pages' sub-routes that take any (filled from the world).
 SUBPAGE_ARGS = {
     "board.YouSaidWeDidPage:detail": ("{published_reference}",),
@@ -684,31 +669,31 @@ TABLE: dict[str, Row] = {
         "/admin/forms/submissions/{board_index}/delete/",
         "not a form page",
     ),
-    # --- Images and documents (see B1: today only superusers get past the collection checks) ----
-    "admin/images/": b1(MANAGERS, note="analysts may only choose images"),
-    "admin/images/results/": b1(MANAGERS),
-    "admin/images/add/": b1(MANAGERS),
-    "admin/images/<int:image_id>/": b1(MANAGERS, "/admin/images/{image}/"),
+    # --- Images and documents (collection permissions on the root: cms migration 0006) --------
+    "admin/images/": row(MANAGERS, note="analysts may only choose images"),
+    "admin/images/results/": row(MANAGERS),
+    "admin/images/add/": row(MANAGERS),
+    "admin/images/<int:image_id>/": row(MANAGERS, "/admin/images/{image}/"),
     "admin/images/<int:image_id>/delete/": row(
-        SUPERUSER_ONLY, "/admin/images/{image}/delete/", "no role may delete images"
+        MANAGERS,
+        "/admin/images/{image}/delete/",
+        "managers curate the library: Wagtail's change permission includes delete",
     ),
-    "admin/images/<int:image_id>/generate_url/": b1(
+    "admin/images/<int:image_id>/generate_url/": row(
         admin(MANAGER, ok=NOT_FOUND),
         "/admin/images/{image}/generate_url/",
         "no dynamic image serve view is configured",
-        now=admin(ok=NOT_FOUND),
     ),
-    "admin/images/<int:image_id>/generate_url/output/": b1(
+    "admin/images/<int:image_id>/generate_url/output/": row(
         admin(MANAGER, ok=NOT_FOUND),
         "/admin/images/{image}/generate_url/output/",
         "no dynamic image serve view is configured",
-        now=admin(ok=NOT_FOUND),
     ),
-    "admin/images/<int:image_id>/preview/<str:filter_spec>/": b1(
+    "admin/images/<int:image_id>/preview/<str:filter_spec>/": row(
         MANAGERS, "/admin/images/{image}/preview/original/"
     ),
-    "admin/images/usage/<int:image_id>/": b1(MANAGERS, "/admin/images/usage/{image}/"),
-    "admin/images/multiple/add/": b1(MANAGERS),
+    "admin/images/usage/<int:image_id>/": row(MANAGERS, "/admin/images/usage/{image}/"),
+    "admin/images/multiple/add/": row(MANAGERS),
     "admin/images/multiple/<int:image_id>/": row(
         admin(MANAGER, APPROVER, ANALYST, ok=METHOD), "/admin/images/multiple/{image}/", "POST only"
     ),
@@ -729,29 +714,33 @@ TABLE: dict[str, Row] = {
     ),
     "admin/images/chooser/": row(ANY_ADMIN, note="lists only the images each may choose"),
     "admin/images/chooser/results/": row(ANY_ADMIN, note="lists only the images each may choose"),
-    "admin/images/chooser/chosen/<str:pk>/": b1(
+    "admin/images/chooser/chosen/<str:pk>/": row(
         SUMMARY_PAGE, "/admin/images/chooser/chosen/{image}/"
     ),
     "admin/images/chooser/chosen-multiple/": row(
         ANY_ADMIN, "/admin/images/chooser/chosen-multiple/?id={image}", WAGTAIL_CHOOSER
     ),
-    "admin/images/chooser/create/": b1(MANAGERS),
-    "admin/images/chooser/<int:image_id>/select_format/": b1(
+    "admin/images/chooser/create/": row(MANAGERS),
+    "admin/images/chooser/<int:image_id>/select_format/": row(
         SUMMARY_PAGE, "/admin/images/chooser/{image}/select_format/"
     ),
-    "admin/documents/": b1(admin(MANAGER, ANALYST)),
-    "admin/documents/results/": b1(admin(MANAGER, ANALYST)),
-    "admin/documents/add/": b1(admin(MANAGER, ANALYST)),
-    "admin/documents/edit/<int:document_id>/": b1(
-        admin(MANAGER, ANALYST), "/admin/documents/edit/{document}/"
+    "admin/documents/": row(admin(MANAGER, ANALYST)),
+    "admin/documents/results/": row(admin(MANAGER, ANALYST)),
+    "admin/documents/add/": row(admin(MANAGER, ANALYST)),
+    "admin/documents/edit/<int:document_id>/": row(
+        MANAGERS,
+        "/admin/documents/edit/{document}/",
+        "an analyst edits only documents they uploaded; this one is someone else's",
     ),
     "admin/documents/delete/<int:document_id>/": row(
-        SUPERUSER_ONLY, "/admin/documents/delete/{document}/", "no role may delete documents"
+        MANAGERS,
+        "/admin/documents/delete/{document}/",
+        "managers curate the library; an analyst deletes only their own uploads",
     ),
-    "admin/documents/usage/<int:document_id>/": b1(
-        admin(MANAGER, ANALYST), "/admin/documents/usage/{document}/"
+    "admin/documents/usage/<int:document_id>/": row(
+        MANAGERS, "/admin/documents/usage/{document}/", "for documents one may change"
     ),
-    "admin/documents/multiple/add/": b1(admin(MANAGER, ANALYST)),
+    "admin/documents/multiple/add/": row(admin(MANAGER, ANALYST)),
     "admin/documents/multiple/<int:doc_id>/": row(
         admin(MANAGER, APPROVER, ANALYST, ok=METHOD),
         "/admin/documents/multiple/{document}/",
@@ -776,13 +765,13 @@ TABLE: dict[str, Row] = {
     "admin/documents/chooser/results/": row(
         ANY_ADMIN, note="lists only the documents each may choose"
     ),
-    "admin/documents/chooser/chosen/<str:pk>/": b1(
+    "admin/documents/chooser/chosen/<str:pk>/": row(
         admin(MANAGER, ANALYST), "/admin/documents/chooser/chosen/{document}/"
     ),
     "admin/documents/chooser/chosen-multiple/": row(
         ANY_ADMIN, "/admin/documents/chooser/chosen-multiple/?id={document}", WAGTAIL_CHOOSER
     ),
-    "admin/documents/chooser/create/": b1(admin(MANAGER, ANALYST)),
+    "admin/documents/chooser/create/": row(admin(MANAGER, ANALYST)),
     # --- Snippets: council responses (managers draft, approvers publish) and engagement ----------
     "admin/snippets/": row(
         admin(MANAGER, APPROVER, ANALYST, ok=DENIED),

@@ -297,9 +297,12 @@ def build_world(users: dict) -> dict:
     w["invitation_token"] = invitation_token
     w["user"] = UserFactory().pk
     w["group"] = Group.objects.get(name=roles.BOARD_MEMBERS).pk
-    w["collection"] = Collection.get_first_root_node().add_child(name="Access matrix").pk
-    w["image"] = wagtail_factories.ImageFactory().pk
-    document = wagtail_factories.DocumentFactory()
+    collection = Collection.get_first_root_node().add_child(name="Access matrix")
+    w["collection"] = collection.pk
+    # In the site's collection tree (the factories' default collection is a second root, which
+    # no role's permissions reach), uploaded by someone other than the roles' users.
+    w["image"] = wagtail_factories.ImageFactory(collection=collection).pk
+    document = wagtail_factories.DocumentFactory(collection=collection)
     w["document"] = document.pk
     w["document_file"] = document.filename
     w["redirect"] = Redirect.objects.create(old_path="/old-path", redirect_link="/").pk
