@@ -14,6 +14,10 @@ urlpatterns = [
     # Before Wagtail's admin URLs: sign-in and passwords are allauth's, with the second factor.
     path("admin/login/", views.admin_login_redirect, name="admin_login_redirect"),
     path("admin/password_reset/", views.admin_password_redirect),
+    # Wagtail's login for private pages is Django's plain LoginView: no rate limit, no email
+    # verification, no second factor. Private pages send people to allauth instead
+    # (WAGTAIL_FRONTEND_LOGIN_URL), and the old address only redirects there.
+    path("_util/login/", views.admin_login_redirect, name="frontend_login_redirect"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path(

@@ -65,7 +65,9 @@ def invitation_set_password(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def admin_login_redirect(request: HttpRequest) -> HttpResponse:
-    """Wagtail's own login form would skip the second factor, so it is never served."""
+    """Wagtail's own login forms (admin and private pages) would skip allauth's rate limits,
+    email verification and second factor, so they are never served: GET goes to allauth's
+    sign-in, keeping a safe ``next``; a POST is refused (405)."""
     target = reverse("account_login")
     next_url = request.GET.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(

@@ -282,6 +282,7 @@ WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 # Sign-in to the admin goes through allauth, which enforces the second factor; Wagtail's own
 # login and password views are never used.
 WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 WAGTAILUSERS_PASSWORD_ENABLED = False

@@ -232,3 +232,17 @@ def test_an_account_in_use_cannot_be_invited_again(manager, make_user):
             role=Group.objects.get(name=roles.BOARD_MEMBERS),
             invited_by=manager,
         )
+
+
+def test_wagtails_private_page_login_is_never_served(client, make_user):
+    """Wagtail's /_util/login/ is Django's plain LoginView (no rate limit, no verification):
+    it only sends people to allauth's sign-in, and a password posted to it signs nobody in."""
+    from tests.factories import PASSWORD
+
+    user = make_user(roles.BOARD_MEMBERS)
+    shown = client.get("/_util/login/?next=/members/")
+    assert shown.status_code == 302
+    assert shown.url == "/accounts/login/?next=%2Fmembers%2F"
+    posted = client.post("/_util/login/", {"username": user.email, "password": PASSWORD})
+    assert posted.status_code == 405
+    assert "_auth_user_id" not in client.session

@@ -220,7 +220,10 @@ TABLE: dict[str, Row] = {
         "/_util/authenticate_with_password/{password_restriction}/{password_page}/",
         "the page password form",
     ),
-    "_util/login/": row(PUBLIC, note="Wagtail's login for private pages (the form only)"),
+    "_util/login/": row(every(LOGIN), note="sent to allauth's sign-in, with its rate limits"),
+    "_util/login/ | wagtailcore_login": row(
+        SHADOWED, note="Wagtail's plain LoginView for private pages never served"
+    ),
     # --- The staff survey (the link's token is the credential) --------------------------------
     "survey/thank-you/": row(PUBLIC),
     "survey/<str:token>/": row(PUBLIC, "/survey/{survey_token}/", "a valid, unused link"),
