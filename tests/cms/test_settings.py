@@ -112,6 +112,9 @@ _OVERRIDES = (
     "MEDIA_ROOT",
     "PRIVATE_MEDIA_ROOT",
     "DEBUG",
+    # Set by the browser tests' conftest for Playwright's event loop (tests only): the deploy
+    # check rightly refuses it, and a production process never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

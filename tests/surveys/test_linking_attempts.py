@@ -148,7 +148,7 @@ def test_by_the_size_of_a_group():
     assert Response.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_by_transaction_ids_on_postgresql():
     """Attempt: on PostgreSQL every row records the transaction that wrote it (xmin). The used
     link and the response written with it would share one."""
