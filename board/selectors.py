@@ -117,6 +117,9 @@ def recommendations_for_board():
 
 
 def recommendation_for_member(*, member, reference: str) -> Recommendation | None:
+    if "\x00" in reference:
+        # From the URL: no reference holds NUL, and PostgreSQL refuses it in a query (a 500).
+        return None
     return (
         Recommendation.objects.filter(reference=reference)
         .filter(Q(author=member) | ~Q(status=Recommendation.Status.RECEIVED))

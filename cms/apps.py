@@ -8,7 +8,10 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import signals  # noqa: F401  (connects the receivers)
+        from cms.admin_input import harden_wagtail_admin_input
         from cms.exports import escape_wagtail_spreadsheet_exports
 
         # Wagtail writes its listing exports and reports unescaped: see the function's docstring.
         escape_wagtail_spreadsheet_exports()
+        # Wagtail's choosers and rich text answered a tampered form with a 500: see the module.
+        harden_wagtail_admin_input()

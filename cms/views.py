@@ -38,7 +38,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         # The account exists (made by an import): the person only chooses a password.
         return redirect("invitation_set_password")
     get_adapter(request).stash_verified_email(request, invitation.email)
-    return redirect(f"{reverse('account_signup')}?email={invitation.email}")
+    # Encoded: an address may hold "+", "&" or "#", which would change the query string.
+    return redirect(f"{reverse('account_signup')}?{urlencode({'email': invitation.email})}")
 
 
 @never_cache

@@ -353,6 +353,11 @@ def confirmed_subscribers():
 
 def search_pages(*, query: str, page_number, per_page: int = SEARCH_RESULTS_PER_PAGE):
     """Every live, public page matching ``query``, best first, as specific pages."""
+    # Double quotes mean nothing to a plain-text search, and the SQLite backend wraps each term
+    # in them unescaped: a term holding one was a 500 (wagtail/wagtail#13227).
+    query = query.replace('"', " ")
+    if not query.split():
+        return Paginator([], per_page).get_page(page_number)
     results = Page.objects.live().public().filter(depth__gt=1).search(query)
     page_obj = Paginator(results, per_page).get_page(page_number)
     ids = [page.pk for page in page_obj.object_list]

@@ -9,6 +9,7 @@ result, which the database task backend stores.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from django_tasks import task
@@ -24,6 +25,10 @@ STATE_TIMEOUT = 24 * 60 * 60
 UPLOAD_FOLDER = "survey-imports"
 
 
+#: The ids this module makes (uuid4 hex), or might have made: short, letters and digits only.
+IMPORT_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+
+
 def new_import_id() -> str:
     return uuid.uuid4().hex
 
@@ -33,6 +38,11 @@ def state_key(import_id: str) -> str:
 
 
 def get_state(import_id: str) -> dict | None:
+    # The id comes from the progress page's URL: one new_import_id() cannot have made has no
+    # state, and is never made a cache key (NUL fails the database cache on PostgreSQL, and
+    # control characters or long keys fail memcached).
+    if not IMPORT_ID.fullmatch(import_id):
+        return None
     return cache.get(state_key(import_id))
 
 
