@@ -9,11 +9,8 @@ the error summary and the controls a person answers with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
-
-from django.utils import timezone
 
 from surveys import services
 from surveys.models import (
@@ -22,9 +19,8 @@ from surveys.models import (
     Question,
     Response,
     SurveyInvitation,
-    Wave,
 )
-from tests.surveys.factories import invite, staff_survey_wave
+from tests.surveys.factories import close_wave, invite, staff_survey_wave
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -292,11 +288,7 @@ def test_staff_member_completes_the_survey_by_keyboard(browser_for, wave, questi
     staff.screenshot("survey-link-used")
     assert PendingResponse.objects.filter(wave=wave).count() == 1
 
-    Wave.objects.filter(pk=wave.pk).update(
-        opens_on=wave.opens_on - timedelta(days=30),
-        closes_on=timezone.localdate() - timedelta(days=1),
-    )
-    services.responses_release(wave=Wave.objects.get(pk=wave.pk))
+    services.responses_release(wave=close_wave(wave))
     response = Response.objects.get(wave=wave)
     assert set(response.answers.values_list("question__key", "value")) == {
         ("equal_opportunity", "4"),

@@ -52,6 +52,16 @@ def invite(wave: Wave, email: str = "staff@example.org", token: str | None = Non
     return token
 
 
+def close_wave(wave: Wave) -> Wave:
+    """Close the wave yesterday (opened a month ago), as if its time had run out."""
+    today = timezone.localdate()
+    Wave.objects.filter(pk=wave.pk).update(
+        opens_on=today - timedelta(days=30), closes_on=today - timedelta(days=1)
+    )
+    wave.refresh_from_db()
+    return wave
+
+
 def staff_survey_wave(**wave_fields) -> Wave:
     """A realistic open wave: two Likert questions, a choice, free text and ethnicity."""
     wave = WaveFactory(**wave_fields)

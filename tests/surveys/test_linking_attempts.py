@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import Answer, FreeTextAnswer, PendingResponse, Response, SurveyInvitation, Wave
-from tests.surveys.factories import invite, staff_survey_wave
+from surveys.models import Answer, FreeTextAnswer, PendingResponse, Response, SurveyInvitation
+from tests.surveys.factories import close_wave, invite, staff_survey_wave
 
 POINTS = ["1", "2", "3", "4", "5"]
 
@@ -175,11 +175,7 @@ def test_by_transaction_ids_on_postgresql():
     # The three waiting share their link's transaction, but what they say is sealed.
     assert len(set(used) & set(xmins(PendingResponse))) == 3
 
-    Wave.objects.filter(pk=wave.pk).update(
-        opens_on=timezone.localdate() - timedelta(days=30),
-        closes_on=timezone.localdate() - timedelta(days=1),
-    )
-    services.responses_release(wave=Wave.objects.get(pk=wave.pk))
+    services.responses_release(wave=close_wave(wave))
 
     # After the wave closes, all thirteen responses, their answers and free text, and all the
     # used links were rewritten together: one transaction each, nothing to line up.
@@ -195,11 +191,7 @@ def test_by_the_order_rows_were_written_after_the_wave_closed():
     """Attempt: the same reading of row order once the last few were released at close."""
     wave = staff_survey_wave()
     take_survey(wave, range(13))
-    Wave.objects.filter(pk=wave.pk).update(
-        opens_on=timezone.localdate() - timedelta(days=30),
-        closes_on=timezone.localdate() - timedelta(days=1),
-    )
-    services.responses_release(wave=Wave.objects.get(pk=wave.pk))
+    services.responses_release(wave=close_wave(wave))
 
     order = [who(pk) for pk in physical_order(Response, wave_id=wave.pk)]
     assert sorted(order) == list(range(13))

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from io import StringIO
 
 import pytest
 
 from django.core.management import call_command
-from django.utils import timezone
 
 from cms import roles
 from surveys import sealing, services
@@ -21,7 +19,7 @@ from surveys.models import (
     SurveyInvitation,
     Wave,
 )
-from tests.surveys.factories import invite, staff_survey_wave
+from tests.surveys.factories import close_wave, invite, staff_survey_wave
 
 pytestmark = pytest.mark.django_db
 
@@ -37,14 +35,6 @@ ANSWERS = {
 def submit(wave, count: int, *, first: int = 0, answers=ANSWERS) -> None:
     for n in range(first, first + count):
         services.response_submit(token=invite(wave, f"person{n}@example.org"), answers=answers)
-
-
-def close(wave: Wave) -> None:
-    today = timezone.localdate()
-    Wave.objects.filter(pk=wave.pk).update(
-        opens_on=today - timedelta(days=30), closes_on=today - timedelta(days=1)
-    )
-    wave.refresh_from_db()
 
 
 def test_the_batch_size_is_ten_and_cannot_be_set_below_five(settings):
@@ -120,7 +110,7 @@ def test_closing_releases_what_waits_and_reshuffles_the_whole_wave():
     )
     with pytest.raises(ValueError, match="not closed"):
         services.responses_release(wave=wave)
-    close(wave)
+    close_wave(wave)
 
     out = StringIO()
     call_command("release_survey_responses", stdout=out)
@@ -152,7 +142,7 @@ def test_an_open_wave_is_not_released_by_the_daily_command():
 def test_the_daily_command_can_run_on_the_task_worker():
     wave = staff_survey_wave()
     submit(wave, 2)
-    close(wave)
+    close_wave(wave)
     out = StringIO()
     call_command("release_survey_responses", "--enqueue", stdout=out)
     assert "Enqueued task" in out.getvalue()
@@ -188,7 +178,7 @@ def test_answers_waiting_for_release_keep_their_question_from_being_deleted_or_c
     assert "These values already have answers and must stay: corporate" in body
     assert Question.objects.get(pk=question.pk).key == "directorate"
 
-    close(wave)
+    close_wave(wave)
     services.responses_release(wave=wave)
     assert Response.objects.count() == 1
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import timedelta
 
 import pytest
 
 from django.db import connection
-from django.utils import timezone
 
 from surveys import services
-from surveys.models import Answer, FreeTextAnswer, PendingResponse, Response, SurveyInvitation, Wave
-from tests.surveys.factories import invite, staff_survey_wave
+from surveys.models import Answer, FreeTextAnswer, PendingResponse, Response, SurveyInvitation
+from tests.surveys.factories import close_wave, invite, staff_survey_wave
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -80,11 +78,7 @@ def _run_at_once(tokens: list[str]) -> Counter:
 
 def _close_and_release(wave) -> None:
     """Release what still waits for a full batch, as the daily command does once a wave closes."""
-    today = timezone.localdate()
-    Wave.objects.filter(pk=wave.pk).update(
-        opens_on=today - timedelta(days=30), closes_on=today - timedelta(days=1)
-    )
-    services.responses_release(wave=Wave.objects.get(pk=wave.pk))
+    services.responses_release(wave=close_wave(wave))
     assert not PendingResponse.objects.filter(wave=wave).exists()
 
 
