@@ -412,8 +412,9 @@ def _release(*, wave: Wave, questions: list[Question], at_least: int) -> int:
         for key, value in item.answers.items():
             question = by_key.get(key)
             if question is None:
-                # Questions cannot be deleted while a wave has responses waiting (see
-                # Question.delete), so this only guards against hand-edited data.
+                # The admin refuses to delete a question, or change its key, while answers to
+                # it wait (QuestionDeleteView, QuestionAdminForm), so only hand-edited data gets
+                # here; failing keeps the batch waiting rather than dropping an answer.
                 raise ValueError(f"Pending answer for unknown question {key!r} in {wave}")
             if question.kind == Question.Kind.FREE_TEXT:
                 texts.append(FreeTextAnswer(question=question, text=value))
