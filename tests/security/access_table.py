@@ -277,6 +277,10 @@ TABLE: dict[str, Row] = {
     "accounts/inactive/": row(PUBLIC),
     "accounts/signup/": row(PUBLIC, note="closed without an invitation in the session"),
     "accounts/reauthenticate/": row(ACCOUNT),
+    "accounts/reauthenticate/code/": row(ACCOUNT, note="asks for a code sent to the address"),
+    "accounts/reauthenticate/code/confirm/": row(
+        ACCOUNT, note="no code pending: sent back to re-authenticate"
+    ),
     "accounts/email/": row(ACCOUNT),
     "accounts/confirm-email/": row(PUBLIC),
     "accounts/password/change/": row(ACCOUNT),
