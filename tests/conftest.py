@@ -7,9 +7,17 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.urls import reverse
 
+from tests.browser.assets import front_end_refusal
 from tests.factories import PASSWORD, UserFactory
 
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    # pytest-xdist's controller never loads tests/browser/conftest.py: it stops the run here.
+    if refusal := front_end_refusal(ids):
+        raise pytest.UsageError(refusal)
 
 
 @pytest.fixture(autouse=True)

@@ -9,19 +9,18 @@ exactly as it is in production.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from django.conf import settings
 
+from tests.browser.assets import AXE_PATH, BROWSER_TESTS, CHROMIUM, front_end_refusal
+
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE_PATH = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(settings.BASE_DIR) / "test-results" / "screenshots"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 CHROMIUM_ARGS = [
@@ -43,10 +42,16 @@ TRANSITIONS_DONE_JS = """
 """
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "tests/browser" in str(item.fspath):
+        if BROWSER_TESTS in item.nodeid:
             item.add_marker(pytest.mark.browser)
+    # Under pytest-xdist the controller stops the run (tests/conftest.py); a worker raising
+    # here would only crash.
+    if getattr(config, "workerinput", None) is None and (
+        refusal := front_end_refusal(item.nodeid for item in items)
+    ):
+        raise pytest.UsageError(refusal)
 
 
 @pytest.fixture(scope="session")
@@ -144,6 +149,18 @@ def browser_for(chromium, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+def pytest_sessionfinish(session):
+    # Under pytest-xdist each worker checks its own pages: hand them to the controller.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["checked_pages"] = list(CHECKED_PAGES)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    CHECKED_PAGES.extend(getattr(node, "workeroutput", {}).get("checked_pages", []))
 
 
 def pytest_terminal_summary(terminalreporter):
