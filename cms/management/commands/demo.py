@@ -1,6 +1,7 @@
 """Build the demo site on the configured database and serve it.
 
     python manage.py demo               # migrate, build demo data, serve on 127.0.0.1:8000
+    python manage.py demo --addrport 127.0.0.1:8001   # the same, on another port
     python manage.py demo --no-serve    # only build
 
 Each app adds its own demo data through a ``<app>/demo.py`` module with
@@ -14,6 +15,7 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import socket
 import subprocess
 import sys
 
@@ -28,6 +30,30 @@ from django.core.management.base import BaseCommand, CommandError
 DEMO_APPS = ("cms", "board", "surveys", "engagement")
 
 
+def address_refusal(addrport: str) -> str | None:
+    """Why the web server could not listen on ``addrport``, or None if it can.
+
+    runserver ends the process with ``os._exit`` when its port is taken, so no ``finally`` runs
+    and a task worker started beside it would be left behind: check before starting anything.
+    """
+    host, _, port = addrport.rpartition(":")
+    host = (host or "127.0.0.1").strip("[]")
+    if not port.isdigit():
+        return f"{addrport!r} is not an address and port, e.g. 127.0.0.1:8001."
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The same option runserver's server sets, so a port in TIME_WAIT is not refused here.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, int(port)))
+        except OSError as error:
+            return (
+                f"Cannot serve on {host}:{port} ({error.strerror or error}). Stop what is using "
+                f"it, or choose another port: python manage.py demo --addrport {host}:8001"
+            )
+    return None
+
+
 def demo_builders():
     for app in DEMO_APPS:
         if importlib.util.find_spec(f"{app}.demo") is not None:
@@ -39,12 +65,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-serve", action="store_true", help="Build the demo data only.")
-        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="Address and port to serve on (default 127.0.0.1:8000).",
+        )
 
     def handle(self, *args, no_serve: bool, addrport: str, **options):
         if not settings.DEBUG:
             # Demo accounts have published passwords and a demo second factor.
             raise CommandError("The demo runs only with DEBUG on (cms.settings.dev).")
+        if not no_serve and (refusal := address_refusal(addrport)):
+            raise CommandError(refusal)
 
         call_command("migrate", interactive=False, verbosity=0)
         lines: list[str] = []
