@@ -19,6 +19,7 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 
 from board.models import Recommendation, YouSaidWeDidPage
+from cms.platform.disclosure import Relation, disclosure_threshold, suppress
 from engagement.models import (
     ActivityAction,
     ActivityPage,
@@ -28,10 +29,7 @@ from engagement.models import (
     NewsPage,
     StoryPage,
 )
-from surveys.analysis.disclosure import Relation, suppress
 
-# The same threshold as the survey analysis: no shown count rests on fewer than 10 people.
-SMALL_NUMBER_THRESHOLD = 10
 LISTING_IMAGE_FILTER = "fill-640x360"
 HUB_ITEMS = 3
 SEARCH_RESULTS_PER_PAGE = 10
@@ -138,37 +136,39 @@ class HeardFrom:
     rows: list[HeardFromRow]
     total: HeardFromRow | None
     any_suppressed: bool
-    threshold: int = SMALL_NUMBER_THRESHOLD
+    threshold: int
 
 
-def _shown(count: int, hidden: bool) -> str:
+def _shown(count: int, hidden: bool, threshold: int) -> str:
     if not hidden:
         return f"{count:,}"
-    if 0 < count < SMALL_NUMBER_THRESHOLD:
-        return f"fewer than {SMALL_NUMBER_THRESHOLD}"
+    if 0 < count < threshold:
+        return f"fewer than {threshold}"
     return "withheld"
 
 
 def heard_from_counts(counts: list[tuple[str, int]]) -> HeardFrom:
     """Counts by type of respondent, with the analysis's small-number suppression.
 
-    A count from 1 to 9 shows as "fewer than 10"; any other count (a part or the total) that
-    would let a hidden one be worked out by subtraction is withheld.
+    A count from 1 to the threshold less one shows as "fewer than <threshold>" (the setting
+    ``DISCLOSURE_THRESHOLD``, 10 by default); any other count (a part or the total) that would
+    let a hidden one be worked out by subtraction is withheld.
     """
+    threshold = disclosure_threshold()
     if not counts:
-        return HeardFrom(rows=[], total=None, any_suppressed=False)
+        return HeardFrom(rows=[], total=None, any_suppressed=False, threshold=threshold)
     cells = {f"part-{i}": count for i, (_, count) in enumerate(counts)}
     cells["total"] = sum(cells.values())
     hidden = suppress(
         cells,
         [Relation(total="total", parts=tuple(name for name in cells if name != "total"))],
-        threshold=SMALL_NUMBER_THRESHOLD,
+        threshold=threshold,
     )
     rows = [
         HeardFromRow(
             label=label,
             count=count,
-            shown=_shown(count, f"part-{i}" in hidden),
+            shown=_shown(count, f"part-{i}" in hidden, threshold),
             suppressed=f"part-{i}" in hidden,
         )
         for i, (label, count) in enumerate(counts)
@@ -176,10 +176,10 @@ def heard_from_counts(counts: list[tuple[str, int]]) -> HeardFrom:
     total = HeardFromRow(
         label="Total",
         count=cells["total"],
-        shown=_shown(cells["total"], "total" in hidden),
+        shown=_shown(cells["total"], "total" in hidden, threshold),
         suppressed="total" in hidden,
     )
-    return HeardFrom(rows=rows, total=total, any_suppressed=bool(hidden))
+    return HeardFrom(rows=rows, total=total, any_suppressed=bool(hidden), threshold=threshold)
 
 
 def heard_from(*, activity: ActivityPage) -> HeardFrom:

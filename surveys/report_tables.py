@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from cms.exports import escape_cell
+from cms.platform.suppression import SUPPRESSED
 from surveys import classifications
-from surveys.analysis.disclosure import SUPPRESSED
 from surveys.analysis.groups import GROUP_LABELS, REFERENCE_GROUP
 from surveys.analysis.report import Comparison, Report, Row, whole
 from surveys.exports import escaped

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 
+from cms.platform.disclosure import disclosure_threshold
 from surveys.analysis.groups import NOT_ANSWERED
 from surveys.analysis.report import MeasureSpec, Report, WaveInfo, build_report
 from surveys.models import (
@@ -167,7 +167,7 @@ def measure_spec(*, measure: Measure) -> MeasureSpec:
         groups=tuple(measure.groups or ()),
         higher_is_better=measure.higher_is_better,
         baseline_year=measure.baseline.year if measure.baseline_id else None,
-        threshold=settings.DISCLOSURE_THRESHOLD,
+        threshold=disclosure_threshold(),
         adjustment=measure.adjustment,
     )
 
@@ -200,4 +200,4 @@ def annual_summary(*, year: int) -> dict:
                 "report": report.to_dict(),
             }
         )
-    return {"year": year, "threshold": settings.DISCLOSURE_THRESHOLD, "measures": sections}
+    return {"year": year, "threshold": disclosure_threshold(), "measures": sections}

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from cms.platform.suppression import Relation
 from surveys import classifications as c
-from surveys.analysis.disclosure import Relation
 
 ALL = "all"
 NOT_ANSWERED = "not_answered"

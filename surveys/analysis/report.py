@@ -24,9 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from cms.platform.suppression import FOOTNOTE, SUPPRESSED, suppress
 from surveys import classifications as c
 from surveys.analysis import statistics as st
-from surveys.analysis.disclosure import FOOTNOTE, SUPPRESSED, suppress
 from surveys.analysis.groups import (
     ALL,
     GAP_GROUPS,

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from django import template
 
+from cms.platform.suppression import FOOTNOTE, SUPPRESSED
 from surveys import classifications as c
-from surveys.analysis.disclosure import FOOTNOTE, SUPPRESSED
 from surveys.analysis.groups import ALL, REFERENCE_GROUP
 from surveys.analysis.report import NOT_SIGNIFICANT, SIGNIFICANT, Comparison, Report, Row, whole
 

@@ -20,8 +20,8 @@ import pytest
 
 from cms import roles
 from cms.models import HomePage
+from cms.platform.suppression import SUPPRESSED
 from surveys import selectors
-from surveys.analysis.disclosure import SUPPRESSED
 from surveys.models import (
     AnnualSummaryPage,
     Answer,

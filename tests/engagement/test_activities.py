@@ -9,6 +9,7 @@ import pytest
 import wagtail_factories
 
 from django.core.exceptions import ValidationError
+from django.test import override_settings
 from django.utils import timezone
 
 from board.models import CouncilResponse
@@ -80,7 +81,7 @@ def test_heard_from_suppresses_small_counts_and_what_would_reveal_them(counts, s
 
 def test_no_shown_figure_lets_a_small_count_be_worked_out():
     """Whatever is shown, a count from 1 to 9 can never be recovered by subtraction."""
-    from surveys.analysis.disclosure import Relation, recoverable
+    from cms.platform.suppression import Relation, recoverable
 
     for counts in ([120, 45, 6], [9, 10, 11], [1, 100], [30, 30, 2, 2], [15, 8, 8, 40]):
         result = selectors.heard_from_counts([(str(i), n) for i, n in enumerate(counts)])
@@ -108,6 +109,21 @@ def test_activity_page_shows_who_we_heard_from_with_suppression(client, activity
     assert ">6<" not in body and ">27<" not in body
     assert "<strong>176</strong>" in body
     assert "we do not show a number smaller than 10" in body
+
+
+@override_settings(DISCLOSURE_THRESHOLD=20)
+def test_a_council_that_raises_the_threshold_hides_counts_below_it(client, activity_index):
+    """The page once kept its own threshold of 10 and published 15 when the council set 20."""
+    page = with_children(
+        ActivityPageFactory(parent=activity_index),
+        groups=[(RESIDENTS, 143), (GROUPS, 40), (STAFF, 15)],
+    )
+    body = body_of(client, page.url)
+    assert ">fewer than 20<" in body
+    assert ">15<" not in body
+    assert ">withheld<" in body  # 40, or 15 would follow from the total
+    assert ">40<" not in body and ">143<" in body
+    assert "we do not show a number smaller than 20" in body
 
 
 def test_other_respondents_need_a_description():

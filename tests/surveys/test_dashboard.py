@@ -14,8 +14,8 @@ from openpyxl import load_workbook
 from django.urls import reverse
 
 from cms import roles
+from cms.platform.suppression import SUPPRESSED
 from surveys import charts, report_tables, selectors
-from surveys.analysis.disclosure import SUPPRESSED
 from surveys.models import Answer, Measure, Question, Response, Wave
 from tests.surveys.factories import QuestionFactory, WaveFactory, staff_survey_wave
 

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from cms.platform.suppression import SUPPRESSED
 from surveys import report_tables, selectors
-from surveys.analysis.disclosure import SUPPRESSED
 from surveys.management.commands.survey_report import Command
 from surveys.models import Measure
 from tests.surveys.factories import staff_survey_wave

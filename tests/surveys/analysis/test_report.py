@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cms.platform.suppression import SUPPRESSED, recoverable
 from surveys.analysis import statistics as stats
-from surveys.analysis.disclosure import SUPPRESSED, recoverable
 from surveys.analysis.groups import (
     ALL,
     DEFAULT_GROUPS,

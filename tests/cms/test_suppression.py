@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surveys.analysis.disclosure import Relation, recoverable, suppress
+from cms.platform.suppression import Relation, recoverable, suppress
 
 MINORITY_PARTS = ("asian", "black", "mixed", "other")
 RELATIONS = [

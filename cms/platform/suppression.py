@@ -11,7 +11,8 @@ minorities + Prefer not to say; ethnic minorities = Asian + Black + Mixed + Othe
    the relations (a linear-algebra check, not just "one cell missing from a sum"), suppress one
    more cell from a relation it appears in: the smallest shown part, or else the total.
 
-Pure Python with numpy (a scipy dependency); no Django.
+Pure Python with numpy (a scipy dependency); no Django, so the statistics use it directly.
+The threshold is read by cms.platform.disclosure.
 """
 
 from __future__ import annotations
