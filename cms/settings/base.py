@@ -279,6 +279,12 @@ WAGTAILIMAGES_EXTENSIONS = ["gif", "jpg", "jpeg", "png", "webp"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+# Wagtail 8's autosave is off: in the "add page" view an autosave that creates the page races
+# the editor's own Publish, which then gets a 400 (seen in CI, tests/browser/
+# test_analyst_journey.py), and autosaved draft titles leave redirects behind (wagtail#13978).
+# Every council response and annual summary is saved deliberately, by a person, as the
+# approval workflow and its audit log expect. See cms/docs/decisions/.
+WAGTAIL_AUTOSAVE_INTERVAL = 0
 # Sign-in to the admin goes through allauth, which enforces the second factor; Wagtail's own
 # login and password views are never used.
 WAGTAILADMIN_LOGIN_URL = "/accounts/login/"

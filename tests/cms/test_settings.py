@@ -215,3 +215,22 @@ def test_private_media_inside_a_public_folder_is_refused(tmp_path, inside):
     result = _run([sys.executable, "-c", "import django; django.setup()"], env)
     assert result.returncode != 0
     assert "PRIVATE_MEDIA_ROOT" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_page_editor_never_autosaves(client, make_user):
+    """Autosave raced Publish in the "add page" view (a 400 in CI) and left redirects behind
+    for draft titles (wagtail#13978): every save is a person's."""
+    from cms.models import HomePage
+    from tests.conftest import enrol_totp, sign_in
+
+    superuser = make_user(is_superuser=True)
+    enrol_totp(superuser)
+    sign_in(client, superuser)
+    home = HomePage.objects.get()
+    response = client.get(f"/admin/pages/add/cms/accessibilitystatementpage/{home.pk}/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "w-unsaved" in body  # the editor's form controller is there...
+    assert "w-autosave#save" not in body  # ...without autosave
+    assert "data-w-autosave-interval-value" not in body
