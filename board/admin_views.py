@@ -32,8 +32,8 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
-from cms import services as cms_services
 from cms.exports import escape_cell
+from cms.platform import audit, personal_data
 from cms.reauthentication import sensitive_action
 from cms.roles import APPROVERS, ENGAGEMENT_MANAGERS, INCLUSION_ANALYSTS
 
@@ -161,9 +161,7 @@ def expense_decide(request, pk: int):
     _require(request, "board.change_expenseclaim")
     claim = get_object_or_404(ExpenseClaim.objects.select_related("claimant", "meeting"), pk=pk)
     if request.method == "GET":
-        cms_services.personal_data_viewed(
-            subject=claim.claimant, by=request.user, what="expense claim"
-        )
+        audit.personal_data_viewed(subject=claim.claimant, by=request.user, what="expense claim")
     form = ExpenseDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -211,9 +209,7 @@ def expense_receipt(request, pk: int):
         handle = claim.receipt.storage.open(claim.receipt.name, "rb")
     except FileNotFoundError as missing:
         raise Http404("The receipt file is missing.") from missing
-    cms_services.personal_data_viewed(
-        subject=claim.claimant, by=request.user, what="expense receipt"
-    )
+    audit.personal_data_viewed(subject=claim.claimant, by=request.user, what="expense receipt")
     response = FileResponse(
         handle,
         as_attachment=True,
@@ -271,7 +267,7 @@ def expense_totals(request):
     headings = ["Year", "Member", "Email", *ExpenseClaim.Kind.labels, "Total"]
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
-        cms_services.personal_data_exported(
+        audit.personal_data_exported(
             model=ExpenseClaim, by=request.user, export="expenses-by-member", file_format=export
         )
     if export == "csv":
@@ -330,15 +326,27 @@ def former_members(request):
 
 
 class EraseForm(forms.Form):
+    """The confirmation, and a checkbox for each option an app's personal-data provider offers
+    (the newsletter subscription, say)."""
+
     confirm = forms.BooleanField(
         label="I understand this cannot be undone",
         help_text="Their name, email address and the records listed above are gone for good.",
     )
-    remove_newsletter_subscription = forms.BooleanField(
-        required=False,
-        label="Also remove their newsletter subscription",
-        help_text="They signed up to the newsletter themselves: ask them whether to keep it.",
-    )
+
+    def __init__(self, *args, options=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for option in options:
+            self.fields[option.name] = forms.BooleanField(
+                required=False, label=option.label, help_text=option.help_text
+            )
+        self.option_names = [option.name for option in options]
+
+    def chosen_options(self) -> frozenset[str]:
+        return frozenset(name for name in self.option_names if self.cleaned_data.get(name))
+
+    def option_fields(self):
+        return [self[name] for name in self.option_names]
 
 
 @sensitive_action(permission=services.ERASE_PERMISSION)
@@ -351,13 +359,12 @@ def member_erase(request, user_id: int):
     _require(request, services.ERASE_PERMISSION)
     member = get_object_or_404(get_user_model(), pk=user_id)
     refusal = selectors.erasure_refusal(member=member)
-    form = EraseForm(request.POST or None)
+    preview = None if refusal else personal_data.erasure_preview(user=member)
+    form = EraseForm(request.POST or None, options=preview.options if preview else ())
     if request.method == "POST" and refusal is None and form.is_valid():
         try:
             services.former_member_erase(
-                member=member,
-                by=request.user,
-                remove_newsletter_subscription=form.cleaned_data["remove_newsletter_subscription"],
+                member=member, by=request.user, options=form.chosen_options()
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -365,16 +372,14 @@ def member_erase(request, user_id: int):
             messages.success(request, "The former member's personal data has been erased.")
             return redirect("board_former_members")
     if request.method == "GET" and refusal is None:
-        cms_services.personal_data_viewed(
-            subject=member, by=request.user, what="summary before erasure"
-        )
+        audit.personal_data_viewed(subject=member, by=request.user, what="summary before erasure")
     return TemplateResponse(
         request,
         "board/admin/member_erase.html",
         {
             "member": member,
             "refusal": refusal,
-            "summary": None if refusal else selectors.erasure_summary(member=member),
+            "preview": preview,
             "form": form,
             "header_title": "Erase a former member",
         },

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from wagtail.log_actions import log
 
-from board import notifications
+from board import notifications, selectors
+from board import personal_data as board_personal_data
 from board.models import (
     BoardSettings,
     CouncilResponse,
@@ -25,6 +25,7 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
+from cms.platform import audit, personal_data
 from cms.roles import BOARD_MEMBERS, ENGAGEMENT_MANAGERS
 
 Status = Recommendation.Status
@@ -301,57 +302,24 @@ def meeting_notes_approve(*, meeting: Meeting, by) -> Meeting:
 # --- People's rights (UK GDPR) ----------------------------------------------------------------
 
 ERASE_PERMISSION = "board.erase_member"
-ERASED_TEXT = "[erased]"
-
-
-def _delete_receipt_files(names: list[str]) -> None:
-    """Delete receipt files from their private storage; one already gone is not an error."""
-    from board.models.expenses import receipt_storage
-
-    storage = receipt_storage()
-    for name in names:
-        with contextlib.suppress(FileNotFoundError):
-            storage.delete(name)
-
-
-def _delete(queryset) -> int:
-    """How many rows of the queryset's own model were deleted (not counting cascades)."""
-    return queryset.delete()[1].get(queryset.model._meta.label, 0)
-
-
-def _scrub_log_labels(model, pks, *, label: str = "") -> None:
-    """Earlier audit entries were labelled with str(object), which named the member."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from wagtail.models import ModelLogEntry
-
-    pks = [str(pk) for pk in pks]
-    if pks:
-        ModelLogEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(model), object_id__in=pks
-        ).update(label=label or f"{model._meta.verbose_name.capitalize()} of an erased member")
+ERASED_TEXT = board_personal_data.ERASED_TEXT
 
 
 @transaction.atomic
-def former_member_erase(*, member, by, remove_newsletter_subscription: bool = False) -> dict:
+def former_member_erase(*, member, by, options: Iterable[str] = ()) -> dict:
     """Erase a former board member's personal data (UK GDPR, Article 17), in one transaction.
 
-    Deleted: their terms, support needs, asks, email addresses, second factors, invitations,
-    sessions and receipt files (after commit, so a rollback never loses a file). Anonymised: the
-    account (no name, an undeliverable placeholder address, no password, inactive, no roles) and
-    their expense claims (amounts, kinds and dates stay for the accounts; the description does
-    not). Kept: their recommendations, no longer linked to them, shown in public as from "a former
-    board member" if they chose to be named, otherwise from "the board"; and meeting attendance,
-    attached to the anonymised account, so attendance counts stay true.
+    Every app's personal-data provider erases its part (``cms.platform.personal_data``); for the
+    board that is: deleted, their terms, support needs and asks; anonymised, their expense claims
+    (amounts, kinds and dates stay for the accounts; the description does not; receipt files go
+    after commit, so a rollback never loses a file); kept, their recommendations, no longer
+    linked to them, shown in public as from "a former board member" if they chose to be named,
+    otherwise from "the board", and meeting attendance, attached to the anonymised account, so
+    attendance counts stay true. The account itself loses its name, address, password, roles
+    and sessions. ``options``: the names of the confirmation page's ticked options (for example
+    ``remove_newsletter_subscription``).
     """
-    from allauth.account.models import EmailAddress
-    from allauth.mfa.models import Authenticator
-
-    from board import selectors
-    from board.models import Attendance, BoardAsk, Membership, MemberSupportNeeds
-    from cms import services as cms_services
-    from cms.models import Invitation, User
-    from engagement.models import NewsletterSubscriber
+    from cms.models import User
 
     if not by.has_perm(ERASE_PERMISSION):
         raise PermissionDenied("You cannot erase board members' data.")
@@ -359,94 +327,12 @@ def former_member_erase(*, member, by, remove_newsletter_subscription: bool = Fa
     refusal = selectors.erasure_refusal(member=member)
     if refusal:
         raise ValidationError(refusal)
-
-    old_email = member.email
-    counts = {
-        "recommendations_kept": Recommendation.objects.filter(author=member).update(author=None)
-    }
-    memberships = list(Membership.objects.filter(member=member).values_list("pk", flat=True))
-    support = list(MemberSupportNeeds.objects.filter(member=member).values_list("pk", flat=True))
-    asks = list(BoardAsk.objects.filter(member=member).values_list("pk", flat=True))
-    attendance = list(Attendance.objects.filter(member=member).values_list("pk", flat=True))
-    invitations = Invitation.objects.filter(Q(email__iexact=old_email) | Q(accepted_by=member))
-    invitation_pks = list(invitations.values_list("pk", flat=True))
-    _scrub_log_labels(User, [member.pk], label=cms_services.account_label(member))
-    for model, pks in (
-        (Membership, memberships),
-        (MemberSupportNeeds, support),
-        (BoardAsk, asks),
-        (Attendance, attendance),
-        (Invitation, invitation_pks),
-    ):
-        _scrub_log_labels(model, pks)
-    counts["memberships_deleted"] = _delete(Membership.objects.filter(pk__in=memberships))
-    counts["support_needs_deleted"] = _delete(MemberSupportNeeds.objects.filter(pk__in=support))
-    counts["asks_deleted"] = _delete(BoardAsk.objects.filter(pk__in=asks))
-    counts["attendance_kept"] = len(attendance)
-    counts["invitations_deleted"] = _delete(Invitation.objects.filter(pk__in=invitation_pks))
-
-    claims = ExpenseClaim.objects.filter(claimant=member)
-    _scrub_log_labels(ExpenseClaim, list(claims.values_list("pk", flat=True)))
-    receipts = list(claims.exclude(receipt="").values_list("receipt", flat=True))
-    counts["expense_claims_kept"] = claims.update(
-        receipt="", description=ERASED_TEXT, decision_reason=""
-    )
-    counts["receipts_deleted"] = len(receipts)
-    if receipts:
-        transaction.on_commit(lambda: _delete_receipt_files(receipts))
-
-    counts["email_addresses_deleted"] = _delete(EmailAddress.objects.filter(user=member))
-    counts["second_factors_deleted"] = _delete(Authenticator.objects.filter(user=member))
-    # Wagtail's per-user records; a board member rarely has any (they do not use the admin).
-    for related in ("wagtail_userprofile", "editing_sessions", "page_subscriptions", "api_tokens"):
-        relation = member._meta.get_field(related)
-        relation.related_model._default_manager.filter(**{relation.field.name: member}).delete()
-    if remove_newsletter_subscription:
-        counts["newsletter_subscriptions_deleted"] = _delete(
-            NewsletterSubscriber.objects.filter(email__iexact=old_email)
-        )
-
-    member.first_name = ""
-    member.last_name = ""
-    member.email = selectors.erased_email(user_id=member.pk)
-    member.set_unusable_password()
-    member.is_active = False
-    member.last_login = None
-    member.save()
-    member.groups.clear()
-    member.user_permissions.clear()
-    counts["sessions_ended"] = cms_services.sessions_end(user=member)
-
+    counts = personal_data.erase(user=member, by=by, options=frozenset(options))
     log(
         instance=member,
         action="board.member.erase",
         user=by,
-        title=cms_services.account_label(member),
+        title=audit.account_label(member),
         data=counts,
     )
     return counts
-
-
-@transaction.atomic
-def unapproved_receipts_delete(*, submitted_before) -> int:
-    """Delete the receipt files of claims never approved (pending or rejected) sent before then.
-
-    The claim stays (kind, amount, status, dates); only the file goes, and the field is cleared,
-    so a second run finds nothing. A file already missing from storage is not an error.
-    """
-    claims = (
-        ExpenseClaim.objects.exclude(status=ExpenseClaim.Status.APPROVED)
-        .exclude(receipt="")
-        .filter(submitted_at__lt=submitted_before)
-        .select_for_update()
-    )
-    deleted = 0
-    for claim in claims:
-        # The file first, then the row: a failure in between leaves a row pointing at nothing,
-        # never a file no row knows about.
-        with contextlib.suppress(FileNotFoundError):
-            claim.receipt.storage.delete(claim.receipt.name)
-        claim.receipt = ""
-        claim.save(update_fields=["receipt"])
-        deleted += 1
-    return deleted

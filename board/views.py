@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from board import selectors, services
 from board.forms import ExpenseClaimForm, RecommendationForm
-from cms import services as cms_services
+from cms.platform import audit, personal_data
 from cms.reauthentication import sensitive_action
 from cms.roles import BOARD_MEMBERS, role_names
 
@@ -137,6 +137,12 @@ def expense_create(request):
     return render(request, "board/member/expense_form.html", {"form": form})
 
 
+MY_DATA_ABOUT = (
+    "The personal data this platform holds on you, as a board member. Receipts you uploaded are "
+    "listed, not included: ask the engagement team for a copy."
+)
+
+
 @never_cache
 @board_member_required
 @require_GET
@@ -145,7 +151,7 @@ def my_data(request):
     return render(
         request,
         "board/member/my_data.html",
-        {"data": selectors.personal_data_held(member=request.user)},
+        {"sections": personal_data.sections(user=request.user)},
     )
 
 
@@ -158,8 +164,8 @@ def my_data_download(request):
 
     Only after a recent sign-in or re-authentication (cms.reauthentication).
     """
-    data = selectors.personal_data_held(member=request.user)
-    cms_services.personal_data_downloaded(subject=request.user)
+    data = personal_data.document(user=request.user, about=MY_DATA_ABOUT)
+    audit.personal_data_downloaded(subject=request.user)
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",

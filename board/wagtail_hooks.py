@@ -24,7 +24,7 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
-from cms import services as cms_services
+from cms.platform import audit
 from cms.viewsets import EscapedExportIndexView, PlatformModelViewSet, PlatformSnippetViewSet
 
 
@@ -105,7 +105,7 @@ class PersonalDataEditView(EditView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        cms_services.personal_data_viewed(
+        audit.personal_data_viewed(
             subject=self.object.member, by=request.user, what=self.personal_data
         )
         return response
@@ -160,7 +160,7 @@ class SupportNeedsIndexView(EscapedExportIndexView):
 
     def render_to_response(self, context, **response_kwargs):
         if not self.is_export:
-            cms_services.personal_data_listed(
+            audit.personal_data_listed(
                 model=MemberSupportNeeds,
                 by=self.request.user,
                 what="support needs list",

@@ -8,6 +8,7 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import signals  # noqa: F401  (connects the receivers)
+        from cms.platform import personal_data  # noqa: F401  (registers the system check)
         from cms.admin_input import harden_wagtail_admin_input
         from cms.exports import escape_wagtail_spreadsheet_exports
 

@@ -5,6 +5,6 @@ from django_tasks import task
 
 @task()
 def apply_retention() -> dict[str, int]:
-    from cms import services
+    from cms.platform import personal_data
 
-    return services.retention_apply()
+    return personal_data.apply_retention()

@@ -13,9 +13,9 @@ class PersonalDataExportLogMixin:
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         if self.personal_data_export:
-            from cms import services
+            from cms.platform import audit
 
-            services.personal_data_exported(
+            audit.personal_data_exported(
                 model=self.model,
                 by=self.request.user,
                 export=self.get_filename(),

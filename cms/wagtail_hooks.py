@@ -7,6 +7,7 @@ from wagtail.admin.views.generic.models import CreateView, EditView
 from cms import services
 from cms.forms import InvitationForm
 from cms.models import Invitation
+from cms.platform import audit
 from cms.viewsets import PlatformModelViewSet
 
 
@@ -97,7 +98,7 @@ def register_personal_data_log_actions(actions):
 def log_user_account_viewed(request, user):
     """A superuser opening someone's account in the admin is a view of their personal data."""
     if request.method == "GET":
-        services.personal_data_viewed(subject=user, by=request.user, what="account")
+        audit.personal_data_viewed(subject=user, by=request.user, what="account")
 
 
 # After Wagtail's own (order), so these replace its page and document link handlers.

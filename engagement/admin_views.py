@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from cms import services as services_cms
 from cms.exports import escape_cell
+from cms.platform import audit
 from engagement import selectors, services
 from engagement.models import NewsletterIssuePage, NewsletterSubscriber
 
@@ -33,7 +33,7 @@ def _require(request: HttpRequest, permission: str) -> None:
 def subscribers_csv(request: HttpRequest) -> HttpResponse:
     """Confirmed subscribers only: an unconfirmed address never agreed to anything."""
     _require(request, EXPORT_PERMISSION)
-    services_cms.personal_data_exported(
+    audit.personal_data_exported(
         model=NewsletterSubscriber,
         by=request.user,
         export="newsletter-subscribers",

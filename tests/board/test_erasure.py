@@ -33,7 +33,8 @@ from board.models.recommendations import FORMER_MEMBER
 from cms import roles
 from cms.models import Invitation, User
 from cms.models.invitations import hash_token
-from cms.services import PERSONAL_DATA_VIEW
+from cms.platform import personal_data
+from cms.platform.audit import PERSONAL_DATA_VIEW
 from engagement.models import NewsletterSubscriber
 from tests.board.factories import (
     BoardMemberFactory,
@@ -252,7 +253,7 @@ def test_newsletter_subscription_is_kept_unless_removed_too(
     NewsletterSubscriber.objects.create(email="DROP@example.org", unsubscribe_token_hash="d" * 64)
 
     erase(keep, manager, django_capture_on_commit_callbacks)
-    erase(drop, manager, django_capture_on_commit_callbacks, remove_newsletter_subscription=True)
+    erase(drop, manager, django_capture_on_commit_callbacks, options={"remove_newsletter_subscription"})
 
     assert list(NewsletterSubscriber.objects.values_list("email", flat=True)) == [
         "keep@example.org"
@@ -402,3 +403,34 @@ def test_other_staff_cannot_reach_the_erasure_pages(former, signed_in, make_user
     client.post(erase_url(former), {"confirm": "on"})
     former.refresh_from_db()
     assert former.is_active
+
+
+# --- Other apps' parts, reached through the personal-data registry -----------------------------
+
+
+def test_erasure_removes_their_address_from_unused_survey_links_and_the_download_lists_them(
+    former, manager, client, django_capture_on_commit_callbacks
+):
+    from surveys.models import SurveyInvitation
+    from tests.surveys.factories import WaveFactory
+
+    wave = WaveFactory()
+    unused = SurveyInvitation.objects.create(wave=wave, email=former.email, token_hash="u" * 64)
+    someone_else = SurveyInvitation.objects.create(
+        wave=wave, email="zeb@example.org", token_hash="z" * 64
+    )
+    sections = {s.key: s.data for s in personal_data.sections(user=former)}
+    assert sections["survey_links"] == [
+        {"survey": wave.survey.name, "year": wave.year, "sent": unused.created_on}
+    ]
+    preview = personal_data.erasure_preview(user=former)
+    assert any("1 survey link not yet used" in line for line in preview.deletes)
+
+    counts = erase(former, manager, django_capture_on_commit_callbacks)
+
+    assert counts["survey_link_addresses_erased"] == 1
+    unused.refresh_from_db()
+    someone_else.refresh_from_db()
+    # The link stays, so the wave's invited count and response rate do not change.
+    assert (unused.email, unused.used) == ("", False)
+    assert someone_else.email == "zeb@example.org"

@@ -19,7 +19,7 @@ from board.models import Attendance, BoardAsk, ExpenseClaim, MemberSupportNeeds
 from cms import roles
 from cms.models import Invitation
 from cms.models.invitations import hash_token
-from cms.services import PERSONAL_DATA_DOWNLOAD, personal_data_listed, personal_data_viewed
+from cms.platform.audit import PERSONAL_DATA_DOWNLOAD, personal_data_listed, personal_data_viewed
 from engagement.models import NewsletterSubscriber
 from tests.board.factories import (
     BoardMemberFactory,

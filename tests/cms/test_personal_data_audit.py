@@ -14,7 +14,7 @@ from wagtail.models import ModelLogEntry
 
 from board.models import BoardAsk, ExpenseClaim, Membership, MemberSupportNeeds
 from cms import roles
-from cms.services import PERSONAL_DATA_DOWNLOAD, PERSONAL_DATA_EXPORT, PERSONAL_DATA_VIEW
+from cms.platform.audit import PERSONAL_DATA_DOWNLOAD, PERSONAL_DATA_EXPORT, PERSONAL_DATA_VIEW
 from engagement.models import NewsletterSubscriber
 from tests.board.factories import BoardMemberFactory, MeetingFactory, MembershipFactory
 from tests.factories import UserFactory

@@ -18,7 +18,7 @@ from board.models.expenses import receipt_storage
 from cms import roles
 from cms.models import Invitation
 from cms.models.invitations import hash_token
-from cms.services import retention_apply
+from cms.platform.personal_data import apply_retention as retention_apply
 from engagement.models import NewsletterSubscriber
 from surveys.models import SurveyInvitation
 from surveys.selectors import wave_response_rate

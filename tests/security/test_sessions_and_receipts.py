@@ -32,7 +32,8 @@ from board import services as board_services
 from board.models import ExpenseClaim
 from board.models.expenses import receipt_storage
 from cms import roles
-from cms.services import PERSONAL_DATA_DOWNLOAD, PERSONAL_DATA_VIEW, retention_apply
+from cms.platform.audit import PERSONAL_DATA_DOWNLOAD, PERSONAL_DATA_VIEW
+from cms.platform.personal_data import apply_retention as retention_apply
 from cms.storage import PrivateFileSystemStorage
 from tests.board.factories import BoardMemberFactory, MembershipFactory
 from tests.conftest import current_totp_code, sign_in

@@ -6,7 +6,7 @@ the work to the task worker instead. Safe to run again: a second run deletes not
 
 from django.core.management.base import BaseCommand
 
-from cms import services
+from cms.platform import personal_data
 from cms.tasks import apply_retention
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             result = apply_retention.enqueue()
             self.stdout.write(f"Enqueued task {result.id}.")
             return
-        deleted = services.retention_apply()
+        deleted = personal_data.apply_retention()
         for kind, count in deleted.items():
             self.stdout.write(f"Deleted {count} {kind}.")
         self.stdout.write(self.style.SUCCESS(f"{sum(deleted.values())} deleted in all."))

@@ -1,0 +1,66 @@
+"""What surveys hold on a person: only the address on a survey link not yet used.
+
+Registered with ``cms.platform.personal_data``. A response holds nothing that names anyone, and
+a used link loses its address in the same transaction that stores the response, so the only
+personal data here is the address on an unused link (kept for reminders), and the officer who
+sent a batch.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+
+from cms.platform import personal_data
+from cms.platform.personal_data import Erasure, ErasurePreview, Section
+from surveys.models import SurveyInvitation
+from surveys.services import used_invitations_delete
+
+personal_data.exempt(
+    "surveys.InvitationBatch",
+    reason="the council's record of which officer sent or reminded a wave's links",
+)
+
+
+def _unused(email: str):
+    return SurveyInvitation.objects.filter(used=False, email__iexact=email).exclude(email="")
+
+
+@personal_data.provider("surveys")
+class SurveyLinks(personal_data.Provider):
+    models = ("surveys.SurveyInvitation",)
+
+    def sections(self, *, user) -> list[Section]:
+        links = [
+            {"survey": link.wave.survey.name, "year": link.wave.year, "sent": link.created_on}
+            for link in _unused(user.email).select_related("wave__survey").order_by("created_on")
+        ]
+        return [Section("survey_links", links, "surveys/personal_data/survey_links.html")]
+
+    def erasure_preview(self, *, user) -> ErasurePreview:
+        count = _unused(user.email).count()
+        if not count:
+            return ErasurePreview(counts={"survey_links": 0})
+        return ErasurePreview(
+            deletes=[
+                format_html(
+                    "their address on {} survey link{} not yet used ({} still in the response "
+                    "rate);",
+                    count,
+                    "" if count == 1 else "s",
+                    "it stays" if count == 1 else "they stay",
+                )
+            ],
+            counts={"survey_links": count},
+        )
+
+    def erase(self, *, erasure: Erasure) -> dict[str, int]:
+        return {"survey_link_addresses_erased": _unused(erasure.old_email).update(email="")}
+
+    def retention(self, *, now) -> dict[str, int]:
+        today = timezone.localdate(now)
+        created_before = today - timedelta(days=settings.USED_SURVEY_INVITATION_RETENTION_DAYS)
+        return {"used survey invitations": used_invitations_delete(created_before=created_before)}
