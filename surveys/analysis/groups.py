@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cms.platform.suppression import Relation
-from surveys import classifications as c
+from surveys.analysis import classifications as c
 
 ALL = "all"
 NOT_ANSWERED = "not_answered"

@@ -5,7 +5,7 @@ Input is counts (``{(year, code): (n_answering, n_positive)}``, the output of on
 the waves; output is a ``Report`` of plain values that the dashboard, the downloads, the
 command line and the published annual summary all present, so they cannot disagree.
 
-Rules (see the analysis section of DESIGN.md):
+Rules (see "Analysis and the annual summary" in the README):
 - every cell with 0 < n < threshold is suppressed, and so is any cell (secondary suppression)
   from which a suppressed one could be worked out; a suppressed cell hides its count,
   percentage and interval, and every comparison involving it;
@@ -15,17 +15,21 @@ Rules (see the analysis section of DESIGN.md):
   the break);
 - p-values of all comparisons shown together are adjusted (Benjamini-Hochberg, or Holm).
 
+``build_report`` is a pipeline of stages, each a function of its own so that each rule can be
+tested apart: cells and suppression per wave (a ``WaveTable``), then the estimates, gaps,
+chi-square, changes, trend, the adjustment across everything shown, and the footnotes.
+
 Pure Python; no Django.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from cms.platform.suppression import FOOTNOTE, SUPPRESSED, suppress
-from surveys import classifications as c
+from surveys.analysis import classifications as c
 from surveys.analysis import statistics as st
 from surveys.analysis.groups import (
     ALL,
@@ -35,6 +39,8 @@ from surveys.analysis.groups import (
     NOT_ANSWERED,
     REFERENCE_GROUP,
     WHITE_NOT_BRITISH,
+    Cell,
+    WaveCells,
     build_wave_cells,
     presentation_order,
 )
@@ -228,255 +234,240 @@ def _points(value: float) -> float:
     return 100.0 * value
 
 
-def _compare(kind, year, group, versus, first, second, *, threshold, rate=False) -> Comparison:
-    """Gap/change first - second between two cells ``(n, k)``."""
-    comparison = Comparison(
-        kind=kind, year=year, group=group, label=GROUP_LABELS.get(group, group), versus=versus
-    )
-    (n1, k1), (n2, k2) = first, second
-    if n1 == 0 or n2 == 0:
-        comparison.reason = "no answers"
-        return comparison
-    difference, low, high = st.newcombe_interval(k1, n1, k2, n2)
-    comparison.difference, comparison.diff_low, comparison.diff_high = (
-        _points(difference),
-        _points(low),
-        _points(high),
-    )
-    if rate:
-        comparison.rate_ratio = st.rate_ratio(k1, n1, k2, n2)
-    result = st.compare_proportions(k1, n1, k2, n2, min_n=threshold)
-    if result.tested:
-        comparison.test, comparison.statistic, comparison.p_value = (
-            result.test,
-            result.statistic,
-            result.p_value,
-        )
-    else:
-        comparison.reason = "too few answers"
-    return comparison
-
-
+# -- the pipeline ------------------------------------------------------------------------------
 def build_report(
     spec: MeasureSpec,
     waves: Sequence[WaveInfo],
     counts: Mapping[tuple[int, str], tuple[int, int]],
 ) -> Report:
     """The whole report for a measure. ``waves`` in any order; only waves with answers count."""
+    tables = wave_tables(spec, waves, counts)
+    groups = report_groups(tables)
+    comparisons = adjust_p_values(
+        [
+            *wave_comparisons(tables, threshold=spec.threshold),
+            *changes(tables, groups, spec),
+            *trends(tables, groups),
+        ],
+        spec.adjustment,
+    )
+    return Report(
+        spec=spec,
+        years=[table.year for table in tables],
+        breaks=[table.year for table in tables if table.break_in_series],
+        groups=groups,
+        rows=[row for table in tables for row in estimates(table)],
+        comparisons=comparisons,
+        footnotes=footnotes(spec, tables, comparisons),
+    )
+
+
+# -- waves and series --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WaveTable:
+    """One wave as the report sees it: every cell (shown or not), the groups shown, in
+    presentation order, and which of those are suppressed.
+
+    ``series_start`` is the first wave of the series this wave belongs to: comparisons and the
+    trend never reach back past it.
+    """
+
+    year: int
+    break_in_series: bool
+    series_start: int
+    cells: Mapping[str, Cell]
+    shown: tuple[str, ...]
+    suppressed: frozenset[str]
+
+    def cell(self, group: str) -> Cell | None:
+        """The group's cell if the wave shows the group (suppressed or not), else None."""
+        return self.cells[group] if group in self.shown else None
+
+    def is_suppressed(self, group: str) -> bool:
+        return group in self.suppressed
+
+
+def counts_by_wave(
+    counts: Mapping[tuple[int, str], tuple[int, int]],
+) -> dict[int, dict[str, tuple[int, int]]]:
     by_year: dict[int, dict[str, tuple[int, int]]] = {}
     for (year, code), value in counts.items():
         by_year.setdefault(year, {})[code] = value
+    return by_year
+
+
+def breaks_in_series(waves: Sequence[WaveInfo], years: Sequence[int]) -> list[int]:
+    """The years shown that start a new series. The first wave shown never does: a break
+    separates a wave from the waves before it, and there are none shown."""
     info = {wave.year: wave for wave in waves}
-    years = sorted(year for year in info if by_year.get(year))
-    # A break at a wave separates it from every wave before it; the first wave shown never is.
-    breaks = [year for year in years[1:] if info[year].break_in_series]
+    return [year for year in years[1:] if info[year].break_in_series]
 
-    rows: list[Row] = []
-    shown_groups: list[str] = []
-    cell_tables = {}
-    any_suppressed = False
-    for year in years:
-        wave_cells = build_wave_cells(by_year[year])
-        wanted = [group for group in spec.groups if group in wave_cells.cells]
-        if not wave_cells.has_white_british and c.WHITE_BRITISH in wanted:
-            wanted.remove(c.WHITE_BRITISH)
-        if spec.groups and wave_cells.cells[NOT_ANSWERED].n:
-            # Shown beside the groups; an "all answers only" measure shows just the total.
-            wanted.append(NOT_ANSWERED)
-        wanted.append(ALL)
-        # Cells the reader cannot see. "Ethnic group not given" is shown whenever anyone skipped
-        # the question, so its absence tells the reader it is zero: then it is known, not unshown.
-        unshown = [
-            code
-            for code in wave_cells.cells
-            if code not in wanted and not (spec.groups and code == NOT_ANSWERED)
-        ]
-        hidden = suppress(
-            {code: cell.n for code, cell in wave_cells.cells.items()},
-            wave_cells.relations,
-            threshold=spec.threshold,
-            unshown=unshown,
-            keep=(REFERENCE_GROUP, c.ETHNIC_MINORITIES),
-        )
-        any_suppressed = any_suppressed or bool(hidden)
-        cell_tables[year] = (wave_cells, hidden)
-        for group in presentation_order(wanted):
-            if group not in shown_groups:
-                shown_groups.append(group)
-            cell = wave_cells.cells[group]
-            suppressed = group in hidden
-            if suppressed:
-                rows.append(Row(year, group, GROUP_LABELS[group], True, *([None] * 5)))
-                continue
-            low, high = st.wilson_interval(cell.k, cell.n) if cell.n else (None, None)
-            rows.append(
-                Row(
-                    year=year,
-                    group=group,
-                    label=GROUP_LABELS[group],
-                    suppressed=False,
-                    n=cell.n,
-                    positive=cell.k,
-                    percent=st.percent_positive(cell.k, cell.n),
-                    ci_low=None if low is None else _points(low),
-                    ci_high=None if high is None else _points(high),
-                )
-            )
-    shown_groups = presentation_order(shown_groups)
 
-    def cell_of(year: int, group: str) -> tuple[tuple[int, int] | None, bool]:
-        """((n, k) or None if the group is not in that wave, suppressed?)."""
-        wave_cells, hidden = cell_tables[year]
-        row = next((r for r in rows if r.year == year and r.group == group), None)
-        if row is None:
-            return None, False
-        cell = wave_cells.cells[group]
-        return (cell.n, cell.k), group in hidden
-
-    comparisons: list[Comparison] = []
-    threshold = spec.threshold
-    for year in years:
-        # Gaps: each minority group (and all combined) against White.
-        reference, reference_hidden = cell_of(year, REFERENCE_GROUP)
-        if reference is not None:
-            for group in GAP_GROUPS:
-                cell, hidden = cell_of(year, group)
-                if cell is None:
-                    continue
-                if hidden or reference_hidden:
-                    comparisons.append(_suppressed("gap", year, group, REFERENCE_GROUP))
-                    continue
-                comparisons.append(
-                    _compare(
-                        "gap", year, group, REFERENCE_GROUP, cell, reference,
-                        threshold=threshold, rate=True,
-                    )
-                )  # fmt: skip
-        # Chi-square across the high-level groups shown in the wave.
-        usable = []
-        for group in HIGH_LEVEL_CODES:
-            cell, hidden = cell_of(year, group)
-            if cell is not None and not hidden:
-                usable.append((cell[1], cell[0]))
-        chi = Comparison(
-            kind="chi",
-            year=year,
-            group="high_level",
-            label="Across the five high-level ethnic groups",
-            versus="",
-        )
-        result = st.chi_square_across(usable, min_n=threshold)
-        if result.tested:
-            chi.test, chi.statistic, chi.p_value = result.test, result.statistic, result.p_value
-            if len(usable) < len(HIGH_LEVEL_CODES):
-                chi.reason = "groups with suppressed figures left out"
-        else:
-            chi.reason = "fewer than two groups to compare"
-        comparisons.append(chi)
-
-    # Changes: each group against the previous wave in the same series, and against baseline.
-    series_start = {}
+def series_starts(years: Sequence[int], breaks: Sequence[int]) -> dict[int, int]:
+    """For each year, the first year of its series."""
+    starts: dict[int, int] = {}
     start = years[0] if years else None
     for year in years:
         if year in breaks:
             start = year
-        series_start[year] = start
-    for index, year in enumerate(years):
-        for group in shown_groups:
-            cell, hidden = cell_of(year, group)
-            if cell is None:
-                continue
-            earlier = []
-            if index > 0 and year not in breaks:
-                earlier.append(("change", years[index - 1]))
-            baseline = spec.baseline_year
-            if (
-                baseline in years
-                and baseline < year
-                and series_start[year] <= baseline
-                and not (earlier and earlier[0][1] == baseline)  # already the year-on-year one
-            ):
-                earlier.append(("baseline", baseline))
-            for kind, before in earlier:
-                previous, previous_hidden = cell_of(before, group)
-                if previous is None:
-                    continue
-                if hidden or previous_hidden:
-                    comparisons.append(_suppressed(kind, year, group, str(before)))
-                    continue
-                comparisons.append(
-                    _compare(kind, year, group, str(before), cell, previous, threshold=threshold)
-                )
+        starts[year] = start
+    return starts
 
-    # Trend: Cochran-Armitage over the latest series, when it has three or more waves.
-    if years:
-        latest = years[-1]
-        series = [year for year in years if series_start[year] == series_start[latest]]
-        for group in shown_groups:
-            trend = Comparison(
-                kind="trend",
-                year=latest,
-                group=group,
-                label=GROUP_LABELS[group],
-                versus=f"{series[0]}-{latest}",
-            )
-            cells = [cell_of(year, group) for year in series]
-            if len(series) < 3:
-                trend.reason = "fewer than three waves in the series"
-            elif any(cell is None for cell, _ in cells):
-                trend.reason = "group not in every wave of the series"
-            elif any(hidden for _, hidden in cells):
-                trend.suppressed, trend.outcome = True, SUPPRESSED
-            else:
-                result = st.cochran_armitage_trend(
-                    [(k, n) for (n, k), _ in cells], scores=[float(year) for year in series]
-                )
-                if result.tested:
-                    trend.test, trend.statistic, trend.p_value = (
-                        result.test,
-                        result.statistic,
-                        result.p_value,
-                    )
-                else:
-                    trend.reason = "too few answers"
-            comparisons.append(trend)
 
-    adjust = ADJUSTMENTS[spec.adjustment]
-    testable = [comparison for comparison in comparisons if comparison.testable]
-    for comparison, adjusted in zip(
-        testable, adjust([item.p_value for item in testable]), strict=True
-    ):
-        comparison.adjusted_p = adjusted
-        comparison.outcome = SIGNIFICANT if adjusted < ALPHA else NOT_SIGNIFICANT
-
-    footnotes = []
-    if any_suppressed:
-        footnotes.append(FOOTNOTE.format(threshold=spec.threshold))
-    footnotes.append(
-        "Intervals are 95% Wilson score intervals; gaps and changes have Newcombe's hybrid score "
-        "interval. Tests: two-proportion z-test when both groups have at least 30 answers, "
-        "Fisher's exact test below that; chi-square across groups; Cochran-Armitage for trend. "
-        f"P-values adjusted across the {len(testable)} comparisons shown with the "
-        f"{ADJUSTMENT_LABELS[spec.adjustment]} method; significant means adjusted p < 0.05."
-    )
-    if breaks:
-        footnotes.append(
-            "A break in series (the question changed) at "
-            + ", ".join(str(year) for year in breaks)
-            + ": figures either side are not compared."
+def wave_tables(
+    spec: MeasureSpec,
+    waves: Sequence[WaveInfo],
+    counts: Mapping[tuple[int, str], tuple[int, int]],
+) -> list[WaveTable]:
+    """A table for each wave with answers, in year order."""
+    by_year = counts_by_wave(counts)
+    years = sorted({wave.year for wave in waves if by_year.get(wave.year)})
+    breaks = breaks_in_series(waves, years)
+    starts = series_starts(years, breaks)
+    return [
+        wave_table(
+            spec,
+            year,
+            by_year[year],
+            break_in_series=year in breaks,
+            series_start=starts[year],
         )
-    return Report(
-        spec=spec,
-        years=years,
-        breaks=breaks,
-        groups=shown_groups,
-        rows=rows,
-        comparisons=comparisons,
-        footnotes=footnotes,
+        for year in years
+    ]
+
+
+def wave_table(
+    spec: MeasureSpec,
+    year: int,
+    counts: Mapping[str, tuple[int, int]],
+    *,
+    break_in_series: bool = False,
+    series_start: int | None = None,
+) -> WaveTable:
+    """Cells, the groups shown and suppression for one wave from ``{code: (n, positive)}``."""
+    wave_cells = build_wave_cells(counts)
+    shown = shown_groups(spec, wave_cells)
+    return WaveTable(
+        year=year,
+        break_in_series=break_in_series,
+        series_start=year if series_start is None else series_start,
+        cells=wave_cells.cells,
+        shown=tuple(shown),
+        suppressed=suppressed_cells(spec, wave_cells, shown),
     )
 
 
-def _suppressed(kind: str, year: int, group: str, versus: str) -> Comparison:
+def report_groups(tables: Sequence[WaveTable]) -> list[str]:
+    """Every group shown in any wave, in presentation order."""
+    return presentation_order(group for table in tables for group in table.shown)
+
+
+# -- suppression -------------------------------------------------------------------------------
+def shown_groups(spec: MeasureSpec, wave_cells: WaveCells) -> list[str]:
+    """The measure's groups that the wave has, "Ethnic group not given" when anyone skipped the
+    question, and All answers, in presentation order. White British is a cell only when the
+    wave's data has detailed White codes."""
+    shown = [group for group in spec.groups if group in wave_cells.cells]
+    if spec.groups and wave_cells.cells[NOT_ANSWERED].n:
+        # Shown beside the groups; an "all answers only" measure shows just the total.
+        shown.append(NOT_ANSWERED)
+    shown.append(ALL)
+    return presentation_order(shown)
+
+
+def unshown_cells(spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]) -> list[str]:
+    """Cells the reader cannot see. "Ethnic group not given" is shown whenever anyone skipped the
+    question, so its absence tells the reader it is zero: then it is known, not unshown."""
+    return [
+        code
+        for code in wave_cells.cells
+        if code not in shown and not (spec.groups and code == NOT_ANSWERED)
+    ]
+
+
+def suppressed_cells(
+    spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]
+) -> frozenset[str]:
+    """The shown cells to suppress, primary and secondary. White and ethnic minorities are
+    hidden for secondary suppression only when nothing else protects: the gaps hinge on them."""
+    return frozenset(
+        suppress(
+            {code: cell.n for code, cell in wave_cells.cells.items()},
+            wave_cells.relations,
+            threshold=spec.threshold,
+            unshown=unshown_cells(spec, wave_cells, shown),
+            keep=(REFERENCE_GROUP, c.ETHNIC_MINORITIES),
+        )
+    )
+
+
+# -- estimates ---------------------------------------------------------------------------------
+def estimates(table: WaveTable) -> list[Row]:
+    """A row for each group the wave shows."""
+    return [
+        estimate(table.year, group, table.cells[group], suppressed=table.is_suppressed(group))
+        for group in table.shown
+    ]
+
+
+def estimate(year: int, group: str, cell: Cell, *, suppressed: bool = False) -> Row:
+    """Percent positive with its Wilson interval; no figures when suppressed or empty."""
+    if suppressed:
+        return Row(year, group, GROUP_LABELS[group], True, *([None] * 5))
+    low, high = st.wilson_interval(cell.k, cell.n) if cell.n else (None, None)
+    return Row(
+        year=year,
+        group=group,
+        label=GROUP_LABELS[group],
+        suppressed=False,
+        n=cell.n,
+        positive=cell.k,
+        percent=st.percent_positive(cell.k, cell.n),
+        ci_low=None if low is None else _points(low),
+        ci_high=None if high is None else _points(high),
+    )
+
+
+# -- comparisons between two cells ---------------------------------------------------------------
+def compare(
+    kind: str,
+    year: int,
+    group: str,
+    versus: str,
+    first: Cell,
+    second: Cell,
+    *,
+    threshold: int,
+    suppressed: bool = False,
+    rate: bool = False,
+) -> Comparison:
+    """Gap or change, ``first`` minus ``second``: the difference in points with Newcombe's
+    interval, optionally the rate ratio, and the test. Suppressed: no figures at all."""
+    if suppressed:
+        return suppressed_comparison(kind, year, group, versus)
+    comparison = Comparison(
+        kind=kind, year=year, group=group, label=GROUP_LABELS.get(group, group), versus=versus
+    )
+    if first.n == 0 or second.n == 0:
+        comparison.reason = "no answers"
+        return comparison
+    difference, low, high = st.newcombe_interval(first.k, first.n, second.k, second.n)
+    comparison.difference = _points(difference)
+    comparison.diff_low = _points(low)
+    comparison.diff_high = _points(high)
+    if rate:
+        comparison.rate_ratio = st.rate_ratio(first.k, first.n, second.k, second.n)
+    result = st.compare_proportions(first.k, first.n, second.k, second.n, min_n=threshold)
+    if result.tested:
+        comparison.test = result.test
+        comparison.statistic = result.statistic
+        comparison.p_value = result.p_value
+    else:
+        comparison.reason = "too few answers"
+    return comparison
+
+
+def suppressed_comparison(kind: str, year: int, group: str, versus: str) -> Comparison:
     return Comparison(
         kind=kind,
         year=year,
@@ -488,6 +479,198 @@ def _suppressed(kind: str, year: int, group: str, versus: str) -> Comparison:
     )
 
 
+# -- within a wave: gaps and chi-square ----------------------------------------------------------
+def wave_comparisons(tables: Sequence[WaveTable], *, threshold: int) -> list[Comparison]:
+    """For each wave in turn, its gaps then its chi-square."""
+    return [
+        comparison
+        for table in tables
+        for comparison in (
+            *gaps(table, threshold=threshold),
+            chi_square(table, threshold=threshold),
+        )
+    ]
+
+
+def gaps(table: WaveTable, *, threshold: int) -> list[Comparison]:
+    """Each minority group shown (and all combined) against White, when White is shown."""
+    reference = table.cell(REFERENCE_GROUP)
+    if reference is None:
+        return []
+    return [
+        compare(
+            "gap",
+            table.year,
+            group,
+            REFERENCE_GROUP,
+            table.cells[group],
+            reference,
+            threshold=threshold,
+            suppressed=table.is_suppressed(group) or table.is_suppressed(REFERENCE_GROUP),
+            rate=True,
+        )
+        for group in GAP_GROUPS
+        if table.cell(group) is not None
+    ]
+
+
+def chi_square(table: WaveTable, *, threshold: int) -> Comparison:
+    """Chi-square across the high-level groups shown in the wave, leaving out suppressed ones."""
+    usable = [
+        (table.cells[group].k, table.cells[group].n)
+        for group in HIGH_LEVEL_CODES
+        if table.cell(group) is not None and not table.is_suppressed(group)
+    ]
+    chi = Comparison(
+        kind="chi",
+        year=table.year,
+        group="high_level",
+        label="Across the five high-level ethnic groups",
+        versus="",
+    )
+    result = st.chi_square_across(usable, min_n=threshold)
+    if not result.tested:
+        chi.reason = "fewer than two groups to compare"
+        return chi
+    chi.test, chi.statistic, chi.p_value = result.test, result.statistic, result.p_value
+    if len(usable) < len(HIGH_LEVEL_CODES):
+        chi.reason = "groups with suppressed figures left out"
+    return chi
+
+
+# -- over waves: changes and trend ---------------------------------------------------------------
+def earlier_waves(
+    tables: Sequence[WaveTable], index: int, baseline_year: int | None
+) -> list[tuple[str, WaveTable]]:
+    """What the wave at ``index`` is compared with: the wave before it in the same series
+    ("change"), and the baseline ("baseline") when that is earlier in the same series and not
+    already the wave before (the change is not counted twice)."""
+    table = tables[index]
+    earlier: list[tuple[str, WaveTable]] = []
+    if index > 0 and not table.break_in_series:
+        earlier.append(("change", tables[index - 1]))
+    baseline = next((other for other in tables if other.year == baseline_year), None)
+    if (
+        baseline is not None
+        and table.series_start <= baseline.year < table.year
+        and not (earlier and earlier[0][1] is baseline)
+    ):
+        earlier.append(("baseline", baseline))
+    return earlier
+
+
+def changes(
+    tables: Sequence[WaveTable], groups: Sequence[str], spec: MeasureSpec
+) -> list[Comparison]:
+    """Each group in each wave against the previous wave in its series and the baseline, for
+    the groups shown in both."""
+    comparisons = []
+    for index, table in enumerate(tables):
+        earlier = earlier_waves(tables, index, spec.baseline_year)
+        for group in groups:
+            for kind, before in earlier:
+                if table.cell(group) is None or before.cell(group) is None:
+                    continue
+                comparisons.append(
+                    compare(
+                        kind,
+                        table.year,
+                        group,
+                        str(before.year),
+                        table.cells[group],
+                        before.cells[group],
+                        threshold=spec.threshold,
+                        suppressed=table.is_suppressed(group) or before.is_suppressed(group),
+                    )
+                )
+    return comparisons
+
+
+def latest_series(tables: Sequence[WaveTable]) -> list[WaveTable]:
+    """The waves since the last break in series (all of them if there was none)."""
+    if not tables:
+        return []
+    start = tables[-1].series_start
+    return [table for table in tables if table.series_start == start]
+
+
+def trends(tables: Sequence[WaveTable], groups: Sequence[str]) -> list[Comparison]:
+    """Cochran-Armitage for each group over the latest series."""
+    series = latest_series(tables)
+    return [trend(series, group) for group in groups] if series else []
+
+
+def trend(series: Sequence[WaveTable], group: str) -> Comparison:
+    """Cochran-Armitage over a series of three or more waves, with the years as scores."""
+    first, latest = series[0], series[-1]
+    comparison = Comparison(
+        kind="trend",
+        year=latest.year,
+        group=group,
+        label=GROUP_LABELS[group],
+        versus=f"{first.year}-{latest.year}",
+    )
+    if len(series) < 3:
+        comparison.reason = "fewer than three waves in the series"
+    elif any(table.cell(group) is None for table in series):
+        comparison.reason = "group not in every wave of the series"
+    elif any(table.is_suppressed(group) for table in series):
+        comparison.suppressed, comparison.outcome = True, SUPPRESSED
+    else:
+        result = st.cochran_armitage_trend(
+            [(table.cells[group].k, table.cells[group].n) for table in series],
+            scores=[float(table.year) for table in series],
+        )
+        if result.tested:
+            comparison.test = result.test
+            comparison.statistic = result.statistic
+            comparison.p_value = result.p_value
+        else:
+            comparison.reason = "too few answers"
+    return comparison
+
+
+# -- across everything shown -----------------------------------------------------------------------
+def adjust_p_values(comparisons: Sequence[Comparison], adjustment: str) -> list[Comparison]:
+    """The comparisons with every tested p-value adjusted together, and each outcome decided on
+    its adjusted p; the others as they were."""
+    testable = [index for index, comparison in enumerate(comparisons) if comparison.testable]
+    adjusted = ADJUSTMENTS[adjustment]([comparisons[index].p_value for index in testable])
+    result = list(comparisons)
+    for index, p in zip(testable, adjusted, strict=True):
+        result[index] = replace(
+            comparisons[index],
+            adjusted_p=p,
+            outcome=SIGNIFICANT if p < ALPHA else NOT_SIGNIFICANT,
+        )
+    return result
+
+
+def footnotes(
+    spec: MeasureSpec, tables: Sequence[WaveTable], comparisons: Sequence[Comparison]
+) -> list[str]:
+    """Suppression (when anything is suppressed), the methods, and the breaks in series."""
+    notes = []
+    if any(table.suppressed for table in tables):
+        notes.append(FOOTNOTE.format(threshold=spec.threshold))
+    tested = sum(1 for comparison in comparisons if comparison.testable)
+    notes.append(
+        "Intervals are 95% Wilson score intervals; gaps and changes have Newcombe's hybrid score "
+        "interval. Tests: two-proportion z-test when both groups have at least 30 answers, "
+        "Fisher's exact test below that; chi-square across groups; Cochran-Armitage for trend. "
+        f"P-values adjusted across the {tested} comparisons shown with the "
+        f"{ADJUSTMENT_LABELS[spec.adjustment]} method; significant means adjusted p < 0.05."
+    )
+    breaks = [table.year for table in tables if table.break_in_series]
+    if breaks:
+        notes.append(
+            "A break in series (the question changed) at "
+            + ", ".join(str(year) for year in breaks)
+            + ": figures either side are not compared."
+        )
+    return notes
+
+
 __all__ = [
     "ALL",
     "NOT_ANSWERED",
@@ -495,5 +678,6 @@ __all__ = [
     "MeasureSpec",
     "Report",
     "WaveInfo",
+    "WaveTable",
     "build_report",
 ]
