@@ -70,6 +70,27 @@ def _determinable(
     return solved
 
 
+def _candidates(
+    target: str | None,
+    relations: Sequence[Relation],
+    hidden: set[str],
+    counts: Mapping[str, int],
+    keep: Sequence[str],
+) -> list[str]:
+    """Shown, non-zero members of the relations the target is in (of every relation, for
+    ``None``), smallest first, ``keep`` cells last."""
+    return sorted(
+        {
+            member
+            for relation in relations
+            if target is None or target in (relation.total, *relation.parts)
+            for member in (relation.total, *relation.parts)
+            if member not in hidden and counts[member] > 0
+        },
+        key=lambda name: (name in keep, counts[name], name),
+    )
+
+
 def suppress(
     counts: Mapping[str, int],
     relations: Sequence[Relation] = (),
@@ -104,17 +125,13 @@ def suppress(
         # a cell the reader can tell is empty (a row shown only when it has answers) protects
         # nothing. Prefer the smallest cell whose hiding protects the target; otherwise the
         # smallest, and go round again.
-        candidates = sorted(
-            {
-                member
-                for relation in relations
-                if target in (relation.total, *relation.parts)
-                for member in (relation.total, *relation.parts)
-                if member not in hidden and counts[member] > 0
-            },
-            key=lambda name: (name in keep, counts[name], name),
-        )
-        if not candidates:  # pragma: no cover - a determinable cell has a shown sibling
+        candidates = _candidates(target, relations, hidden, counts, keep)
+        if not candidates:
+            # Every shown sibling is zero or hidden, yet the target follows from a chain of
+            # relations (ethnic minorities from All less White less Prefer not to say, when the
+            # minority parts are hidden): hide the smallest shown cell anywhere in the table.
+            candidates = _candidates(None, relations, hidden, counts, keep)
+        if not candidates:  # pragma: no cover - nothing shown, so nothing can be worked out
             raise RuntimeError(f"Cannot protect {target}.")
         for candidate in candidates:
             if target not in _determinable(cells, relations, hidden | {candidate}):

@@ -74,3 +74,38 @@ def test_no_small_cell_shown_and_nothing_recoverable(values, threshold):
             assert name in hidden
     assert recoverable(counts, RELATIONS, hidden) == set()
     assert solved_by_subtraction(RELATIONS, hidden) == set()
+
+
+def test_a_cell_reached_only_through_a_chain_of_relations_is_still_protected():
+    """Ethnic minorities' parts are all hidden or empty, so no relation it is in has a shown
+    sibling to hide; but All less White less Prefer not to say gives it. This raised
+    "Cannot protect ethnic_minorities" and took the measure's report down."""
+    counts = {
+        "all": 210,
+        "white": 0,
+        "prefer_not_to_say": 207,
+        "not_answered": 0,
+        "ethnic_minorities": 3,
+        "asian": 3,
+        "asian_indian": 3,
+    }
+    relations = [
+        Relation("all", ("white", "ethnic_minorities", "prefer_not_to_say", "not_answered")),
+        Relation("ethnic_minorities", ("asian",)),
+        Relation("asian", ("asian_indian",)),
+    ]
+    hidden = suppress(counts, relations, threshold=10)
+    assert {"ethnic_minorities", "asian", "asian_indian"} <= hidden
+    assert hidden & {"all", "prefer_not_to_say"}
+    assert recoverable(counts, relations, hidden) == set()
+
+
+def test_the_report_with_that_table_builds_and_hides_the_small_group():
+    from surveys.analysis.report import MeasureSpec, WaveInfo, build_report
+
+    spec = MeasureSpec(key="k", name="Measure", groups=("prefer_not_to_say", "white"))
+    counts = {(2025, "asian_indian"): (3, 2), (2025, "prefer_not_to_say"): (207, 0)}
+    report = build_report(spec, [WaveInfo(2025)], counts)
+    rows = {row.group: row for row in report.rows}
+    assert rows["prefer_not_to_say"].suppressed
+    assert rows["prefer_not_to_say"].n is None
