@@ -1,87 +1,36 @@
 """django-import-export resources that bring existing board records in from a spreadsheet.
 
-Both resources only ever create records (a row never updates or deletes anything), validate each
-row with the model's own ``full_clean()``, and word every problem in plain English against the
-column it came from, so the import page can list them row by row.
+Both resources are ``cms.platform.imports.CreateOnlyResource``: they only ever create records (a
+row never updates or deletes anything), validate each row with the model's own ``full_clean()``,
+and word every problem in plain English against the column it came from, so the import page can
+list them row by row. The widgets here are the board's own: an existing account, a service area,
+a date of submission.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 
-from import_export import fields, resources, widgets
-from import_export.results import RowResult
+from import_export import fields, widgets
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
 from board.models import Membership, Recommendation, ServiceArea
+from cms.platform.imports import (
+    ChoiceWidget,
+    CreateOnlyResource,
+    FlexibleDateWidget,
+    TextWidget,
+    YesNoWidget,
+    cell_text,
+    quoted,
+)
 from cms.roles import BOARD_MEMBERS
-
-REQUIRED_MESSAGE = "This is required, but the cell is empty."
-
-
-def cell_text(value) -> str:
-    """A cell as text: numbers from a spreadsheet lose a spurious ``.0``; blanks become ``""``."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _quoted(text: str, limit: int = 60) -> str:
-    return f"“{text[:limit]}…”" if len(text) > limit else f"“{text}”"
-
-
-def _choice_key(text: str) -> str:
-    return re.sub(r"[\s\-]+", "_", text.strip().lower())
-
-
-class TextWidget(widgets.Widget):
-    """Text kept exactly as typed (less surrounding spaces): ``=HYPERLINK(..)`` stays plain text."""
-
-    def clean(self, value, row=None, **kwargs):
-        return cell_text(value)
-
-    def render(self, value, obj=None, **kwargs):
-        return "" if value is None else str(value)
-
-
-class FlexibleDateWidget(widgets.Widget):
-    """ISO dates (2025-04-01) or British ones (01/04/2025); a spreadsheet's own dates too."""
-
-    FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-
-    def parse(self, value) -> date | None:
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        text = cell_text(value)
-        if not text:
-            return None
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]00:00(:00)?", text):
-            text = text[:10]
-        for fmt in self.FORMATS:
-            try:
-                return datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        raise ValueError(
-            f"{_quoted(text)} is not a date. Write it as YYYY-MM-DD or DD/MM/YYYY, "
-            "for example 2025-04-01 or 01/04/2025."
-        )
-
-    def clean(self, value, row=None, **kwargs):
-        return self.parse(value)
-
-    def render(self, value, obj=None, **kwargs):
-        return value.isoformat() if value else ""
 
 
 class SubmittedDateWidget(FlexibleDateWidget):
@@ -99,48 +48,6 @@ class SubmittedDateWidget(FlexibleDateWidget):
         return timezone.localdate(value).isoformat() if value else ""
 
 
-class ChoiceWidget(widgets.Widget):
-    """One of a model's choices, by its stored value or its label, in any case."""
-
-    def __init__(self, choices, *, default: str, noun: str):
-        super().__init__()
-        self.choices = list(choices)
-        self.default = default
-        self.noun = noun
-
-    def clean(self, value, row=None, **kwargs):
-        text = cell_text(value)
-        if not text:
-            return self.default
-        key = _choice_key(text)
-        for stored, label in self.choices:
-            if key in (_choice_key(stored), _choice_key(str(label))):
-                return stored
-        allowed = ", ".join(f"{label} ({stored})" for stored, label in self.choices)
-        raise ValueError(f"{_quoted(text)} is not a {self.noun}. Use one of: {allowed}.")
-
-    def render(self, value, obj=None, **kwargs):
-        return value or ""
-
-
-class YesNoWidget(widgets.Widget):
-    TRUE = {"yes", "y", "true", "1"}
-    FALSE = {"no", "n", "false", "0", ""}
-
-    def clean(self, value, row=None, **kwargs):
-        if isinstance(value, bool):
-            return value
-        text = cell_text(value).lower()
-        if text in self.TRUE:
-            return True
-        if text in self.FALSE:
-            return False
-        raise ValueError(f"{_quoted(cell_text(value))} is not yes or no. Write yes or no.")
-
-    def render(self, value, obj=None, **kwargs):
-        return "yes" if value else "no"
-
-
 class ExistingUserWidget(widgets.Widget):
     """An account, found by its email address; blank means nobody."""
 
@@ -151,7 +58,7 @@ class ExistingUserWidget(widgets.Widget):
         user = get_user_model().objects.filter(email__iexact=email).first()
         if user is None:
             raise ValueError(
-                f"Nobody has an account with the email address {_quoted(email)}. "
+                f"Nobody has an account with the email address {quoted(email)}. "
                 "Use the email of an existing account, or leave the cell empty."
             )
         return user
@@ -180,72 +87,6 @@ class ServiceAreaWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return value.name if value else ""
-
-
-class CreateOnlyResource(resources.ModelResource):
-    """Rows only ever create records, and every problem is worded for the person importing."""
-
-    #: Columns the file must have, in the order the template lists them.
-    REQUIRED_COLUMNS: tuple[str, ...] = ()
-    #: Columns the file may have.
-    OPTIONAL_COLUMNS: tuple[str, ...] = ()
-    #: Where an error keyed by a model field is reported, when the column has another name.
-    COLUMN_FOR_FIELD: dict[str, str] = {}
-
-    @classmethod
-    def columns(cls) -> tuple[str, ...]:
-        return cls.REQUIRED_COLUMNS + cls.OPTIONAL_COLUMNS
-
-    @classmethod
-    def column_for(cls, field_name: str) -> str:
-        if field_name == NON_FIELD_ERRORS:
-            return ""
-        return cls.COLUMN_FOR_FIELD.get(field_name, field_name)
-
-    def get_instance(self, instance_loader, row):
-        # Never look an existing record up (an ``id`` column must not overwrite anything).
-        return None
-
-    def import_row(self, row, instance_loader, **kwargs):
-        if all(cell_text(value) == "" for value in row.values()):
-            skipped = self.get_row_result_class()()
-            skipped.import_type = RowResult.IMPORT_TYPE_SKIP
-            return skipped
-        return super().import_row(row, instance_loader, **kwargs)
-
-    def excluded_from_validation(self, instance) -> set[str]:
-        return set()
-
-    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
-        errors = {name: list(errs) for name, errs in (import_validation_errors or {}).items()}
-        try:
-            instance.full_clean(
-                exclude=set(errors) | self.excluded_from_validation(instance),
-                validate_unique=validate_unique,
-            )
-        except ValidationError as error:
-            errors = error.update_error_dict(errors)
-        if errors:
-            raise ValidationError(
-                {name: [self.plain_message(name, e) for e in errs] for name, errs in errors.items()}
-            )
-
-    def plain_message(self, field_name: str, error) -> str:
-        if not isinstance(error, ValidationError):
-            return str(error)
-        params = error.params or {}
-        if error.code in ("blank", "null", "required"):
-            return REQUIRED_MESSAGE
-        if error.code == "max_length":
-            return (
-                f"This is too long: at most {params.get('limit_value')} characters "
-                f"(it has {params.get('show_value')})."
-            )
-        return str(error.message % params if params else error.message)
-
-    def after_save_instance(self, instance, row, **kwargs):
-        # The position in the dataset, so the audit log can name the row the record came from.
-        instance._import_row_number = kwargs.get("row_number")
 
 
 class MembershipResource(CreateOnlyResource):
@@ -302,16 +143,14 @@ class MembershipResource(CreateOnlyResource):
         try:
             validate_email(normalized)
         except ValidationError:
-            raise ValidationError(
-                {"member": f"{_quoted(email)} is not an email address."}
-            ) from None
+            raise ValidationError({"member": f"{quoted(email)} is not an email address."}) from None
         user = users.filter(email__iexact=normalized).first()
         if user is not None:
             if not user.groups.filter(name=BOARD_MEMBERS).exists():
                 raise ValidationError(
                     {
                         "member": (
-                            f"The account for {_quoted(email)} is not a board member's. "
+                            f"The account for {quoted(email)} is not a board member's. "
                             "Give them the Board members role first, or check the address."
                         )
                     }

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.defaults import permission_denied
 
-from board.import_views import XLSX_CONTENT_TYPE
+from cms.platform.uploads import XLSX_CONTENT_TYPE
 from surveys import charts, report_tables, selectors
 from surveys.models import Measure
 

@@ -13,6 +13,9 @@ passes over the file, with memory flat in the file's size:
    (``uuid4``) and only a date; free text goes to ``FreeTextAnswer`` with no link to its response,
    in a random order.
 
+The files are checked and read by the platform's upload toolkit (``cms.platform.uploads``) within
+this module's ``RESPONSE_LIMITS`` and ``COUNT_LIMITS``.
+
 Why not django-import-export's ``import_data`` for the rows: it builds and ``full_clean()``s a
 model instance per row and saves row by row. Measured for 100,000 responses x 10 answers on this
 kind of machine (DESIGN.md) it took 128.5 s on SQLite (353.7 s on PostgreSQL), and 47.2 s even
@@ -26,8 +29,6 @@ and checking columns, and the whole flow for the small aggregated-count files.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import random
@@ -35,10 +36,10 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import IO, Any
+from typing import Any, NamedTuple
 
 import tablib
 
@@ -46,8 +47,9 @@ from django.db import connection, transaction
 
 from wagtail.log_actions import log
 
-from board.resources import cell_text
-from cms.exports import FORMULA_PREFIXES
+from cms.platform import uploads
+from cms.platform.imports import RowError, import_all_or_nothing
+from cms.platform.uploads import MEGABYTE, Opener, UploadLimits, UploadRefused
 from surveys.models import (
     Answer,
     FreeTextAnswer,
@@ -66,156 +68,51 @@ from surveys.resources import (
 
 logger = logging.getLogger(__name__)
 
+#: Individual responses: a wave's file of up to 700,000 rows, streamed (never held) twice. A
+#: workbook of 700,000 responses unpacks to a few hundred MB of XML, which openpyxl streams; its
+#: text (the shared strings) it reads whole.
+RESPONSE_LIMITS = UploadLimits(
+    max_upload_bytes=200 * MEGABYTE,
+    max_rows=None,
+    max_columns=500,
+    max_unpacked_bytes=1024 * MEGABYTE,
+    ratio_checked_from=50 * MEGABYTE,
+    max_shared_strings_bytes=100 * MEGABYTE,
+    csv_checked_bytes=64 * 1024,
+    wording=uploads.STREAMED_WORDING,
+)
+#: Aggregated counts go through import-export row by row: small files, read whole.
+COUNT_LIMITS = UploadLimits(max_upload_bytes=5 * MEGABYTE, max_rows=5000)
+
 #: Problems listed in full; past this many they are only counted.
 MAX_REPORTED_ERRORS = 200
 #: Responses written per round trip (their answers go with them).
 WRITE_BATCH = 10_000
 #: Progress is reported every this many rows.
 PROGRESS_EVERY = 5_000
-#: A workbook has at most this many rows; a CSV file is bounded by the upload size.
-EXCEL_MAX_ROWS = 1_048_576
-MAX_COLUMNS = 500
 #: Free text is shuffled in memory in pieces of about this size (see ``_ShuffledSpool``).
 SHUFFLE_CHUNK_ROWS = 20_000
 SHUFFLE_CHUNK_CHARS = 8_000_000
-#: Aggregated counts go through import-export row by row: small files only.
-MAX_COUNT_ROWS = 5_000
 
-Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 Progress = Callable[[str, int, int | None], None]
-
-
-class FileProblem(Exception):
-    """The file cannot be read at all (not UTF-8, damaged, no headings): nothing was imported."""
 
 
 # --- Reading a file, row by row, as often as needed ----------------------------------------------
 
 
-class Row(dict):
-    """A data row: column heading -> cell. ``number`` is the spreadsheet row (headings = row 1);
-    ``overflow`` is set when the row has filled cells beyond the last heading."""
-
-    __slots__ = ("number", "overflow")
-
-    def __init__(self, items=(), number: int = 0, overflow: bool = False):
-        super().__init__(items)
-        self.number = number
-        self.overflow = overflow
-
-
-class CsvRows:
-    """The rows of a CSV file (UTF-8, with or without a byte order mark), read afresh - and
-    streamed - each time they are iterated. ``headers`` is set once iteration has started."""
+class CsvRows(uploads.CsvRows):
+    """The rows of a response file in CSV, within ``RESPONSE_LIMITS``."""
 
     def __init__(self, opener: Opener):
-        self.opener = opener
-        self.headers: list[str] | None = None
-
-    def __iter__(self) -> Iterator[Row]:
-        with self.opener() as raw:
-            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            number = 1
-            try:
-                reader = csv.reader(text)
-                headers = next(reader, None)
-                if headers is None or not any(h.strip() for h in headers):
-                    raise FileProblem("The first row must hold the column headings; it is empty.")
-                if len(headers) > MAX_COLUMNS:
-                    raise FileProblem(f"The file has more than {MAX_COLUMNS} columns.")
-                headers = [_heading(h) for h in headers]
-                width = len(headers)
-                self.headers = headers
-                for number, record in enumerate(reader, start=2):
-                    if not any(record) or not "".join(record).strip():
-                        continue  # A blank line, or a row of empty cells.
-                    if len(record) > width:
-                        yield Row(
-                            zip(headers, record, strict=False),
-                            number,
-                            any(cell.strip() for cell in record[width:]),
-                        )
-                    else:
-                        yield Row(zip(headers, record, strict=False), number)
-            except UnicodeDecodeError:
-                raise FileProblem(
-                    f"The file is not UTF-8 text (at about row {number + 1}), so it is not a CSV "
-                    "file this page can read. In Excel choose Save as, then CSV UTF-8."
-                ) from None
-            except csv.Error as error:
-                raise FileProblem(
-                    f"The CSV file could not be read at row {number + 1}: {error}."
-                ) from None
-            finally:
-                text.detach()  # The stream belongs to whoever opened it.
+        super().__init__(opener, RESPONSE_LIMITS)
 
 
-class XlsxRows:
-    """The rows of the first worksheet of an .xlsx workbook, streamed by openpyxl in read-only
-    mode (values, not formulas), afresh each time they are iterated.
-
-    Check the file with ``check_xlsx_archive`` first: openpyxl reads the shared strings table
-    whole, so its size is bounded there.
-    """
+class XlsxRows(uploads.XlsxRows):
+    """The rows of a response workbook, within ``RESPONSE_LIMITS``: check it first with
+    ``cms.platform.uploads.check_upload``, which bounds its text."""
 
     def __init__(self, opener: Opener):
-        self.opener = opener
-        self.headers: list[str] | None = None
-
-    def __iter__(self) -> Iterator[Row]:
-        import openpyxl
-
-        with self.opener() as raw:
-            try:
-                book = openpyxl.load_workbook(raw, read_only=True, data_only=True)
-            except Exception:  # Any failure to open a workbook is the file's problem.
-                logger.info("A workbook could not be opened", exc_info=True)
-                raise FileProblem(
-                    "This workbook could not be read. Open it in your spreadsheet, save it again "
-                    "as .xlsx, or save it as CSV UTF-8."
-                ) from None
-            try:
-                yield from self._rows(book)
-            finally:
-                book.close()
-
-    def _rows(self, book) -> Iterator[Row]:
-        sheet = book.active
-        if sheet is None or not hasattr(sheet, "iter_rows"):
-            raise FileProblem("The workbook has no worksheet.")
-        number = 1
-        try:
-            # A worksheet may claim any size: the rows read stop at Excel's own limit.
-            values = sheet.iter_rows(max_col=MAX_COLUMNS, max_row=EXCEL_MAX_ROWS, values_only=True)
-            headers = [_heading(value) for value in next(values, ())]
-            width = max((i + 1 for i, heading in enumerate(headers) if heading), default=0)
-            if not width:
-                raise FileProblem("The first row must hold the column headings; it is empty.")
-            headers = headers[:width]
-            self.headers = headers
-            for number, cells in enumerate(values, start=2):
-                if all(
-                    cell is None or (cell.__class__ is str and not cell.strip()) for cell in cells
-                ):
-                    continue
-                overflow = any(cell_text(cell) for cell in cells[width:])
-                yield Row(zip(headers, cells[:width], strict=False), number, overflow)
-        except FileProblem:
-            raise
-        except Exception:
-            logger.info("A workbook could not be read at row %s", number + 1, exc_info=True)
-            raise FileProblem(
-                f"This workbook could not be read at row {number + 1}. Save it again as .xlsx, "
-                "or save it as CSV UTF-8."
-            ) from None
-
-
-def _heading(value) -> str:
-    """A column heading as text; one our exports escaped ("'-key") loses its apostrophe."""
-    text = cell_text(value)
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_PREFIXES):
-        return text[1:]
-    return text
+        super().__init__(opener, RESPONSE_LIMITS)
 
 
 def rows_for(opener: Opener, extension: str) -> CsvRows | XlsxRows:
@@ -249,14 +146,6 @@ def count_rows(rows: Iterable[dict], *, limit: int) -> int:
 
 
 # --- Results -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RowError:
-    #: The spreadsheet row (headings = row 1); 0 for the file as a whole.
-    row: int
-    column: str
-    message: str
 
 
 @dataclass
@@ -349,9 +238,19 @@ def _check_headings(result: ImportResult, headers: list[str], resource) -> None:
             )
 
 
-def _plan(resource, headers: list[str] | None) -> list[tuple[str, Callable, bool, int, int]]:
-    """(column, clean, required, question id, kind) for each question with a column (every
-    question when the rows carry no headings), in questionnaire order."""
+class PlannedColumn(NamedTuple):
+    """How one question's column is read: unpacked per cell, so kept a plain (named) tuple."""
+
+    column: str
+    clean: Callable
+    required: bool
+    question_id: int
+    kind: int
+
+
+def _plan(resource, headers: list[str] | None) -> list[PlannedColumn]:
+    """A ``PlannedColumn`` for each question with a column (every question when the rows carry
+    no headings), in questionnaire order."""
     plan = []
     for question in resource.questions:
         if headers is not None and question.key not in headers:
@@ -360,7 +259,7 @@ def _plan(resource, headers: list[str] | None) -> list[tuple[str, Callable, bool
             question.kind, _CODED
         )
         clean = resource.fields[question.key].widget.clean
-        plan.append((question.key, clean, question.required, question.pk, kind))
+        plan.append(PlannedColumn(question.key, clean, question.required, question.pk, kind))
     return plan
 
 
@@ -407,7 +306,7 @@ def import_responses(
     # Pass 1: check every row. Nothing is kept but counts and the first problems.
     try:
         text_count, text_chars = _check_rows(result, rows, resource, progress)
-    except FileProblem as problem:
+    except UploadRefused as problem:
         result.error(0, "", str(problem))
     if not result.ok:
         return result
@@ -437,35 +336,46 @@ def import_responses(
                     "free_text": result.free_text,
                 },
             )
-    except (_FileChangedError, FileProblem):
+    except (_FileChangedError, UploadRefused):
         logger.exception("The file changed between the check and the import")
         result.imported = result.answers = result.free_text = 0
         result.error(0, "", "The file could not be read the same way twice. Nothing was imported.")
     return result
 
 
-def _check_rows(result: ImportResult, rows, resource, progress) -> tuple[int, int]:
+def _started(rows) -> tuple[Iterator, list[str] | None]:
+    """The rows, and their headings (a reader knows them once iteration has started)."""
     iterator = iter(rows)
     first = next(iterator, None)
     headers = _headers_of(rows)
-    if headers is not None:
-        _check_headings(result, headers, resource)
-    plan = _plan(resource, headers)
-    clean_date = _date_cleaner(resource, headers)
-    known = None if headers is not None else set(resource.columns())
-    error = result.error
-    text_count = text_chars = 0
-    count = 0
-    for index, row in enumerate(iterator if first is None else _chain(first, iterator)):
-        number = getattr(row, "number", index + 2)
-        count += 1
+    return (iterator if first is None else _chain(first, iterator)), headers
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+class _RowChecker:
+    """Pass 1 for one row at a time: every problem goes to the result; free text is measured
+    for the shuffle of pass 2."""
+
+    def __init__(self, result: ImportResult, resource, headers: list[str] | None):
+        self.error = result.error
+        self.plan = _plan(resource, headers)
+        self.clean_date = _date_cleaner(resource, headers)
+        self.known = None if headers is not None else set(resource.columns())
+        self.text_count = self.text_chars = 0
+
+    def check(self, row, number: int) -> None:
+        error = self.error
         if getattr(row, "overflow", False):
             error(number, "", "This row has more cells than there are column headings.")
-        if known is not None:
-            for column in sorted(row.keys() - known):
+        if self.known is not None:
+            for column in sorted(row.keys() - self.known):
                 error(number, column, "No question in this wave has this key.")
         get = row.get
-        for key, clean, required, _question_id, kind in plan:
+        for key, clean, required, _question_id, kind in self.plan:
             try:
                 value = clean(get(key))
             except ValueError as problem:
@@ -475,86 +385,117 @@ def _check_rows(result: ImportResult, rows, resource, progress) -> tuple[int, in
                 if required:
                     error(number, key, REQUIRED_ANSWER)
             elif kind == _TEXT:
-                text_count += 1
-                text_chars += len(value)
-        if clean_date is not None:
+                self.text_count += 1
+                self.text_chars += len(value)
+        if self.clean_date is not None:
             try:
-                clean_date(get(SUBMITTED_ON))
+                self.clean_date(get(SUBMITTED_ON))
             except ValueError as problem:
                 error(number, SUBMITTED_ON, str(problem))
+
+
+def _check_rows(result: ImportResult, rows, resource, progress) -> tuple[int, int]:
+    """Pass 1: every row checked; returns the number and length of the free-text answers."""
+    rows_iter, headers = _started(rows)
+    if headers is not None:
+        _check_headings(result, headers, resource)
+    checker = _RowChecker(result, resource, headers)
+    count = 0
+    for count, row in enumerate(rows_iter, start=1):
+        checker.check(row, getattr(row, "number", count + 1))
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress("checking", count, None)
     result.rows = count
     if progress is not None:
         progress("checking", count, count)
-    return text_count, text_chars
+    return checker.text_count, checker.text_chars
 
 
-def _chain(first, rest):
-    yield first
-    yield from rest
+class _ResponseBatches:
+    """Pass 2's rows, each a response with its answers, written ``WRITE_BATCH`` at a time; free
+    text goes to the spool. A row that no longer passes pass 1's checks raises
+    ``_FileChangedError``."""
+
+    def __init__(
+        self, writer: _BulkWriter, spool: _ShuffledSpool, plan, clean_date, *, wave, source
+    ):
+        self.writer = writer
+        self.spool = spool
+        self.plan = plan
+        self.clean_date = clean_date
+        self.default_day = writer.date_value(wave.closes_on)
+        self.wave_id = wave.pk
+        self.source = source
+        self.responses: list[tuple] = []
+        self.answers: list[tuple] = []
+        self.keys: list = []
+        self.answer_count = 0
+
+    def add(self, row) -> None:
+        if not self.keys:
+            self.keys = self.writer.new_response_keys(WRITE_BATCH)
+        key = self.keys.pop()
+        get = row.get
+        self._add_answers(key, get)
+        self.responses.append((key, self._day(get), self.source, self.wave_id))
+        if len(self.responses) >= WRITE_BATCH:
+            self.flush()
+
+    def _add_answers(self, key, get) -> None:
+        add_answer = self.answers.append
+        for column, clean, required, question_id, kind in self.plan:
+            try:
+                value = clean(get(column))
+            except ValueError as problem:
+                raise _FileChangedError(str(problem)) from None
+            if value is None:
+                if required:
+                    raise _FileChangedError(column)
+            elif kind == _CODED:
+                add_answer((key, question_id, value))
+            elif kind == _MULTIPLE:
+                for choice in value:
+                    add_answer((key, question_id, choice))
+            else:
+                self.spool.add(question_id, value)
+
+    def _day(self, get):
+        if self.clean_date is None:
+            return self.default_day
+        try:
+            submitted = self.clean_date(get(SUBMITTED_ON))
+        except ValueError as problem:
+            raise _FileChangedError(str(problem)) from None
+        return self.default_day if submitted is None else self.writer.date_value(submitted)
+
+    def flush(self) -> None:
+        self.writer.responses(self.responses)
+        self.writer.answers(self.answers)
+        self.answer_count += len(self.answers)
+        self.responses.clear()
+        self.answers.clear()
 
 
 def _write_rows(result, rows, resource, wave, source, text_count, text_chars, progress) -> None:
+    """Pass 2: the rows again, written in bulk, then the free text in a random order."""
     writer = _BulkWriter(connection)
-    iterator = iter(rows)
-    first = next(iterator, None)
-    headers = _headers_of(rows)
-    plan = _plan(resource, headers)
-    clean_date = _date_cleaner(resource, headers)
-    new_keys = writer.new_response_keys
-    date_value = writer.date_value
-    default_day = date_value(wave.closes_on)
-    wave_id = wave.pk
     spool = _ShuffledSpool(expected=text_count, chars=text_chars)
-    responses: list[tuple] = []
-    answers: list[tuple] = []
-    add_response = responses.append
-    add_answer = answers.append
-    count = answer_count = 0
-    keys: list = []
     try:
-        for index, row in enumerate(iterator if first is None else _chain(first, iterator)):
-            if not keys:
-                keys = new_keys(WRITE_BATCH)
-            key = keys.pop()
-            get = row.get
-            for column, clean, required, question_id, kind in plan:
-                try:
-                    value = clean(get(column))
-                except ValueError as problem:
-                    raise _FileChangedError(str(problem)) from None
-                if value is None:
-                    if required:
-                        raise _FileChangedError(column)
-                elif kind == _CODED:
-                    add_answer((key, question_id, value))
-                elif kind == _MULTIPLE:
-                    for choice in value:
-                        add_answer((key, question_id, choice))
-                else:
-                    spool.add(question_id, value)
-            day = default_day
-            if clean_date is not None:
-                try:
-                    submitted = clean_date(get(SUBMITTED_ON))
-                except ValueError as problem:
-                    raise _FileChangedError(str(problem)) from None
-                if submitted is not None:
-                    day = date_value(submitted)
-            add_response((key, day, source, wave_id))
-            count = index + 1
-            if len(responses) >= WRITE_BATCH:
-                writer.responses(responses)
-                writer.answers(answers)
-                answer_count += len(answers)
-                responses.clear()
-                answers.clear()
+        rows_iter, headers = _started(rows)
+        batches = _ResponseBatches(
+            writer,
+            spool,
+            _plan(resource, headers),
+            _date_cleaner(resource, headers),
+            wave=wave,
+            source=source,
+        )
+        count = 0
+        for count, row in enumerate(rows_iter, start=1):
+            batches.add(row)
             if progress is not None and count % PROGRESS_EVERY == 0:
                 progress("writing", count, result.rows)
-        writer.responses(responses)
-        writer.answers(answers)
-        answer_count += len(answers)
+        batches.flush()
         if count != result.rows:
             raise _FileChangedError(f"{count} rows, not {result.rows}")
         free_text = 0
@@ -564,7 +505,7 @@ def _write_rows(result, rows, resource, wave, source, text_count, text_chars, pr
     finally:
         spool.close()
     result.imported = count
-    result.answers = answer_count
+    result.answers = batches.answer_count
     result.free_text = free_text
     if progress is not None:
         progress("writing", count, result.rows)
@@ -696,44 +637,6 @@ class _ShuffledSpool:
 # --- Aggregated counts ---------------------------------------------------------------------------
 
 
-class _CountsRolledBackError(Exception):
-    def __init__(self, errors: list[RowError]):
-        super().__init__("The import was rolled back.")
-        self.errors = errors
-
-
-def _resource_errors(result, numbers: list[int]) -> list[RowError]:
-    def row_number(index: int) -> int:
-        # import-export numbers the data rows from 1.
-        return numbers[index - 1] if 0 < index <= len(numbers) else index + 1
-
-    errors: list[RowError] = []
-    for base in result.base_errors:
-        logger.warning("Counts import failed outside any row: %r", base.error)
-        errors.append(RowError(0, "", "The file could not be imported. Nothing was changed."))
-    for invalid in result.invalid_rows:
-        for name, texts in invalid.error_dict.items():
-            for message in texts:
-                errors.append(
-                    RowError(
-                        row_number(invalid.number),
-                        AggregatedCountResource.column_for(name),
-                        message,
-                    )
-                )
-    for failed in result.error_rows:
-        for problem in failed.errors:
-            logger.warning("Counts import row %s failed: %r", failed.number, problem.error)
-        errors.append(
-            RowError(
-                row_number(failed.number),
-                "",
-                "This row could not be saved. Check it against the column notes.",
-            )
-        )
-    return sorted(errors, key=lambda e: (e.row, e.column))
-
-
 def import_aggregated_counts(
     *, survey: Survey, rows: Iterable[dict], by=None, file_name: str = ""
 ) -> ImportResult:
@@ -746,11 +649,10 @@ def import_aggregated_counts(
     result = ImportResult()
     dataset = tablib.Dataset(headers=list(COUNT_COLUMNS))
     numbers: list[int] = []
+    max_rows = COUNT_LIMITS.max_rows
     for index, row in enumerate(rows):
-        if len(numbers) >= MAX_COUNT_ROWS:
-            result.error(
-                0, "", f"The file has more than {MAX_COUNT_ROWS:,} rows. Split it by year."
-            )
+        if len(numbers) >= max_rows:
+            result.error(0, "", f"The file has more than {max_rows:,} rows. Split it by year.")
             return result
         dataset.append([row.get(column) for column in COUNT_COLUMNS])
         numbers.append(getattr(row, "number", index + 2))
@@ -758,37 +660,31 @@ def import_aggregated_counts(
         result.error(0, "", "The file has column headings but no rows to import.")
         return result
 
-    dry = AggregatedCountResource(survey=survey).import_data(
-        dataset, dry_run=True, raise_errors=False, use_transactions=True
+    def log_counts(resource, real) -> tuple[int, list[int]]:
+        imported = sum(1 for row in real.valid_rows() if row.is_new())
+        waves_created = sorted(resource.created_years)
+        log(
+            instance=survey,
+            action="surveys.import",
+            user=by,
+            data={
+                "kind": "aggregated_counts",
+                "file": file_name[:200],
+                "counts": imported,
+                "waves_created": waves_created,
+            },
+        )
+        return imported, waves_created
+
+    errors, saved = import_all_or_nothing(
+        lambda: AggregatedCountResource(survey=survey),
+        dataset,
+        numbers,
+        unsaved="This row could not be saved. Check it against the column notes.",
+        saved=log_counts,
     )
-    errors = _resource_errors(dry, numbers)
-    if not errors:
-        try:
-            with transaction.atomic():
-                resource = AggregatedCountResource(survey=survey)
-                real = resource.import_data(
-                    dataset, dry_run=False, raise_errors=False, use_transactions=True
-                )
-                errors = _resource_errors(real, numbers)
-                if errors:
-                    raise _CountsRolledBackError(errors)
-                result.imported = sum(1 for row in real.valid_rows() if row.is_new())
-                result.waves_created = sorted(resource.created_years)
-                log(
-                    instance=survey,
-                    action="surveys.import",
-                    user=by,
-                    data={
-                        "kind": "aggregated_counts",
-                        "file": file_name[:200],
-                        "counts": result.imported,
-                        "waves_created": result.waves_created,
-                    },
-                )
-        except _CountsRolledBackError as rolled_back:
-            errors = rolled_back.errors
-            result.imported = 0
-            result.waves_created = []
+    if saved is not None:
+        result.imported, result.waves_created = saved
     result.rows = len(numbers)
     for error in errors:
         result.error(error.row, error.column, error.message)

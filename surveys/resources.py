@@ -32,8 +32,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.utils import timezone
 
-from board.resources import CreateOnlyResource, FlexibleDateWidget, cell_text
 from cms.exports import FORMULA_PREFIXES
+from cms.platform.imports import CreateOnlyResource, FlexibleDateWidget, cell_text, quoted
 from surveys import classifications
 from surveys.models import AggregatedCount, Question, Survey, Wave
 
@@ -44,10 +44,6 @@ FREE_TEXT_MAX = 5000
 SUBMITTED_ON = "submitted_on"
 
 REQUIRED_ANSWER = "This question must be answered, but the cell is empty."
-
-
-def _quoted(text: str, limit: int = 60) -> str:
-    return f"“{text[:limit]}…”" if len(text) > limit else f"“{text}”"
 
 
 def _unescaped(text: str) -> str | None:
@@ -89,7 +85,7 @@ class CodedValueWidget(widgets.Widget):
         unescaped = _unescaped(text)
         if unescaped in self.valid:
             return unescaped
-        raise ValueError(f"{_quoted(text)} is not an answer to this question. Use {self.examples}.")
+        raise ValueError(f"{quoted(text)} is not an answer to this question. Use {self.examples}.")
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)
@@ -114,7 +110,7 @@ class MultipleChoiceWidget(CodedValueWidget):
                 unescaped = _unescaped(part)
                 if unescaped not in self.valid:
                     raise ValueError(
-                        f"{_quoted(part)} is not one of the options. Use {self.examples}, "
+                        f"{quoted(part)} is not one of the options. Use {self.examples}, "
                         f"separated by {MULTIPLE_SEPARATOR}"
                     )
                 part = unescaped
@@ -284,7 +280,7 @@ def _whole_number(value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{_quoted(str(value))} is not a whole number.")
+        raise ValueError(f"{quoted(str(value))} is not a whole number.")
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
@@ -293,7 +289,7 @@ def _whole_number(value) -> int | None:
     if not text:
         return None
     if not re.fullmatch(r"[+-]?\d+", text):
-        raise ValueError(f"{_quoted(text)} is not a whole number.")
+        raise ValueError(f"{quoted(text)} is not a whole number.")
     return int(text)
 
 
@@ -315,7 +311,7 @@ class GroupWidget(widgets.Widget):
             return None
         if text not in aggregated_group_codes():
             raise ValueError(
-                f"{_quoted(text)} is not a group. Use an ethnic group code from the ONS 2021 "
+                f"{quoted(text)} is not a group. Use an ethnic group code from the ONS 2021 "
                 "classification (such as white_british or black_african), a high-level group "
                 "(white, mixed, asian, black, other), prefer_not_to_say, ethnic_minorities or all."
             )
@@ -341,14 +337,14 @@ class QuestionKeyWidget(widgets.Widget):
             validate_slug(text)
         except ValidationError:
             raise ValueError(
-                f"{_quoted(text)} is not a question key: use letters, numbers, hyphens and "
+                f"{quoted(text)} is not a question key: use letters, numbers, hyphens and "
                 "underscores only."
             ) from None
         if len(text) > 60:
             raise ValueError(f"This question key is too long: at most 60 characters ({len(text)}).")
         if self.known_keys and text not in self.known_keys:
             raise ValueError(
-                f"No question in this survey has the key {_quoted(text)}. Use one of: "
+                f"No question in this survey has the key {quoted(text)}. Use one of: "
                 f"{_listed(sorted(self.known_keys))}."
             )
         return text

@@ -4,6 +4,7 @@ written in bulk) and aggregated counts from an earlier provider."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import html
 import io
 import zipfile
@@ -18,22 +19,22 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.urls import reverse
 
 from wagtail.models import ModelLogEntry
 
 from cms import roles
+from cms.platform import uploads
+from cms.platform.uploads import Row
 from surveys import classifications, import_tasks, import_views, importers, services
-from surveys.importers import CsvRows, Row, import_aggregated_counts, import_responses
+from surveys.importers import CsvRows, import_aggregated_counts, import_responses
 from surveys.models import (
     AggregatedCount,
     Answer,
     FreeTextAnswer,
     Question,
     Response,
-    Survey,
     Wave,
 )
 from tests.surveys.factories import QuestionFactory, SurveyFactory, staff_survey_wave
@@ -453,7 +454,11 @@ def test_a_file_over_the_size_limit_is_refused_unread(client_as_analyst, monkeyp
 
 
 def test_a_zip_bomb_is_refused_before_it_is_parsed(client_as_analyst, monkeypatch):
-    monkeypatch.setattr(import_views, "RATIO_CHECKED_FROM", 1024 * 1024)
+    monkeypatch.setattr(
+        import_views,
+        "RESPONSE_LIMITS",
+        dataclasses.replace(importers.RESPONSE_LIMITS, ratio_checked_from=1024 * 1024),
+    )
     wave = closed_wave()
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -467,16 +472,16 @@ def test_a_zip_bomb_is_refused_before_it_is_parsed(client_as_analyst, monkeypatc
     load_workbook.assert_not_called()
 
 
-def test_a_workbook_with_too_much_text_is_refused_before_it_is_parsed(monkeypatch):
+def test_a_workbook_with_too_much_text_is_refused_before_it_is_parsed():
     """openpyxl reads a workbook's shared strings (as Excel saves its text) whole."""
-    monkeypatch.setattr(import_views, "MAX_SHARED_STRINGS_BYTES", 1000)
+    limits = dataclasses.replace(importers.RESPONSE_LIMITS, max_shared_strings_bytes=1000)
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("xl/worksheets/sheet1.xml", b"<worksheet/>")
         archive.writestr("xl/sharedStrings.xml", b"<si><t>a long answer</t></si>" * 100)
 
-    with pytest.raises(import_views.UploadRefused, match="of text"):
-        import_views.check_xlsx_archive(io.BytesIO(output.getvalue()))
+    with pytest.raises(uploads.UploadRefused, match="of text"):
+        uploads.check_xlsx_archive(io.BytesIO(output.getvalue()), limits)
 
 
 def test_the_page_lists_the_columns_and_offers_a_template(client_as_analyst):
@@ -683,7 +688,7 @@ def test_the_file_is_read_twice_streaming_and_never_held_whole(monkeypatch):
         opened.append(True)
         yield Stream(data)
 
-    monkeypatch.setattr(importers, "Row", CountedRow)
+    monkeypatch.setattr(uploads, "Row", CountedRow)
     monkeypatch.setattr(importers, "WRITE_BATCH", 500)
     CountedRow.alive = CountedRow.peak = 0
 
@@ -949,22 +954,3 @@ def test_the_index_links_each_wave_to_what_the_analyst_may_do(client_as_analyst)
     assert import_url(imported) not in content
     assert reverse("surveys_export_responses", args=[imported.pk, "csv"]) in content
     assert reverse("surveys_import_counts", args=[imported.survey.pk]) in content
-
-
-# --- The benchmark command (run for real at 100,000 rows by hand, not timed here) ---------------
-
-
-def test_the_benchmark_command_runs_both_paths_and_leaves_nothing_behind():
-    out = io.StringIO()
-
-    call_command("bench_import", responses=40, answers=3, repeat=2, stdout=out)
-
-    text = out.getvalue()
-    assert "40 responses x 3 answers" in text
-    assert "run 2 baseline" in text
-    assert "ratio per run" in text
-    assert "peak memory, product path (tracemalloc), 4 rows" in text
-    assert "peak memory, product path (tracemalloc), 40 rows" in text
-    assert not Survey.objects.filter(slug__startswith="bench-import-").exists()
-    assert not Response.objects.exists()
-    assert not ModelLogEntry.objects.filter(action="surveys.import").exists()
