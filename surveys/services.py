@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from wagtail.log_actions import log
 
+from cms.platform import audiences
 from surveys import sealing
 from surveys.models import (
     Answer,
@@ -198,16 +199,8 @@ def reminders_create(*, wave: Wave, by) -> InvitationBatch:
 
 
 def board_member_emails() -> list[str]:
-    from board.models import Membership
-
-    today = timezone.localdate()
-    return sorted(
-        set(
-            Membership.objects.filter(
-                term_starts__lte=today, term_ends__gte=today, member__is_active=True
-            ).values_list("member__email", flat=True)
-        )
-    )
+    """Whom the board's annual evaluation goes to (the board registers the audience)."""
+    return audiences.emails_of(audiences.CURRENT_BOARD_MEMBERS)
 
 
 def _enqueue_batch(batch: InvitationBatch) -> None:

@@ -60,7 +60,7 @@ class Registry(Generic[T]):
         """``@registry.decorator("key")`` on a class or function in an app module."""
 
         def register(value: T) -> T:
-            return self.register(key, value, app_label=_app_label_of(value), order=order)
+            return self.register(key, value, app_label=app_label_of(value), order=order)
 
         return register
 
@@ -97,7 +97,7 @@ class Registry(Generic[T]):
         return key in self._entries
 
 
-def _app_label_of(value) -> str:
+def app_label_of(value) -> str:
     config = apps.get_containing_app_config(value.__module__)
     if config is None:
         raise ImproperlyConfigured(f"{value!r} is not in an installed app.")

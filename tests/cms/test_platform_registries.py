@@ -37,8 +37,9 @@ def test_every_installed_model_that_holds_personal_data_is_claimed_or_exempt():
     assert personal_data.check_personal_data_is_claimed() == []
     claimed = personal_data.claimed_models()
     # The apps' own records, and the third-party ones a board member's erasure must reach.
-    for label in ("board.Membership", "engagement.NewsletterSubscriber", "surveys.SurveyInvitation"):
+    for label in ("board.Membership", "engagement.NewsletterSubscriber"):
         assert label in claimed
+    assert claimed["surveys.SurveyInvitation"] == "surveys"
     for label in ("account.EmailAddress", "mfa.Authenticator", "wagtailadmin.FormState"):
         assert claimed[label] == "account"
     assert "wagtailcore.Revision" in personal_data.exempt_models()
@@ -108,3 +109,30 @@ def test_the_personal_data_providers_walk_in_a_fixed_order():
     keys = [entry.key for entry in personal_data.providers.entries()]
     # The account's closure (anonymising the account itself) comes last.
     assert keys == ["account", "board", "surveys", "newsletter", "account closure"]
+
+
+@pytest.mark.django_db
+def test_surveys_reach_current_board_members_through_the_audience_the_board_registers():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cms.platform import audiences
+    from surveys import services
+    from tests.board.factories import BoardMemberFactory, MembershipFactory
+
+    today = timezone.localdate()
+    current = BoardMemberFactory(email="current@example.org")
+    MembershipFactory(member=current, term_starts=today - timedelta(days=30))
+    former = BoardMemberFactory(email="former@example.org")
+    MembershipFactory(
+        member=former,
+        term_starts=today - timedelta(days=800),
+        term_ends=today - timedelta(days=1),
+    )
+    entry = audiences.audiences.entries()[0]
+    assert (entry.key, entry.app_label) == (audiences.CURRENT_BOARD_MEMBERS, "board")
+    assert audiences.emails_of(audiences.CURRENT_BOARD_MEMBERS) == ["current@example.org"]
+    assert services.board_member_emails() == ["current@example.org"]
+    with pytest.raises(LookupError, match="nothing registered as 'staff network'"):
+        audiences.emails_of("staff network")
