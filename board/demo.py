@@ -29,6 +29,7 @@ from board.models import (
 )
 from cms import roles
 from cms.models import HomePage, User
+from cms.platform.demo import demo_builder
 
 SERVICE_AREAS = [
     "Adult social care",
@@ -170,6 +171,7 @@ def _respond(recommendation, *, manager, approver, outcome, text, publish=True, 
     return response, revision
 
 
+@demo_builder("board")
 @transaction.atomic
 def build(*, stdout) -> list[str]:
     if BoardIndexPage.objects.exists():

@@ -22,6 +22,7 @@ from wagtail.models import Site
 
 from cms import roles
 from cms.models import HomePage, SiteSettings, User
+from cms.platform.demo import demo_builder
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  (printed to the person running the demo)
 # One shared, published TOTP secret so the demo can also be used with a real authenticator app.
@@ -77,6 +78,7 @@ def _ensure_account(account: DemoAccount) -> User:
     return user
 
 
+@demo_builder("cms")
 @transaction.atomic
 def build(*, stdout) -> list[str]:
     site = Site.objects.get(is_default_site=True)

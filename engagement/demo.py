@@ -19,8 +19,8 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
-from board.models import Recommendation
 from cms.models import AccessibilityStatementPage, HomePage, SiteSettings
+from cms.platform.demo import demo_builder
 from engagement import tokens
 from engagement.models import (
     ActivityAction,
@@ -402,7 +402,9 @@ def _build_activities(hub: EngagementHubPage, today: date) -> None:
     ]
     _publish(index, listening)
 
-    recommendation = Recommendation.objects.published().order_by("published_at").first()
+    # The board's recommendations, through the model relation (engagement imports no board).
+    recommendations = ActivityAction._meta.get_field("recommendation").related_model
+    recommendation = recommendations.objects.published().order_by("published_at").first()
     reported = ActivityPage(
         title="Libraries for everyone: research with families",
         slug="libraries-research",
@@ -778,6 +780,7 @@ def _build_subscribers() -> None:
         )
 
 
+@demo_builder("engagement")
 @transaction.atomic
 def build(*, stdout) -> list[str]:
     today = timezone.localdate()

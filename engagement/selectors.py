@@ -18,7 +18,6 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Page
 
-from board.models import Recommendation, YouSaidWeDidPage
 from cms.platform.disclosure import Relation, disclosure_threshold, suppress
 from engagement.models import (
     ActivityAction,
@@ -203,18 +202,15 @@ class ActionView:
 def activity_actions(*, activity: ActivityPage) -> list[ActionView]:
     """'We did' actions, linked to a board recommendation only once its response is public,
     and to a survey summary only while that page is live and public."""
-    actions = list(activity.actions.select_related("recommendation").all())
+    actions = list(activity.actions.all())
+    # The board's recommendations, reached through the model relation (no import of the board).
+    recommendations = ActivityAction._meta.get_field("recommendation").related_model
     recommendation_ids = [a.recommendation_id for a in actions if a.recommendation_id]
-    published = (
-        set(
-            Recommendation.objects.published()
-            .filter(pk__in=recommendation_ids)
-            .values_list("pk", flat=True)
-        )
+    links = (
+        recommendations.objects.filter(pk__in=recommendation_ids).public_links()
         if recommendation_ids
-        else set()
+        else {}
     )
-    you_said_page = YouSaidWeDidPage.objects.live().public().first() if published else None
     summary_ids = [a.survey_summary_id for a in actions if a.survey_summary_id]
     summaries = (
         {page.pk: page for page in Page.objects.live().public().filter(pk__in=summary_ids)}
@@ -223,13 +219,8 @@ def activity_actions(*, activity: ActivityPage) -> list[ActionView]:
     )
     views = []
     for action in actions:
-        recommendation_link = None
-        if action.recommendation_id in published and you_said_page is not None:
-            recommendation = action.recommendation
-            recommendation_link = ActionLink(
-                text=f"board recommendation {recommendation.reference}: {recommendation.title}",
-                url=f"{you_said_page.url}{recommendation.reference}/",
-            )
+        link = links.get(action.recommendation_id)
+        recommendation_link = ActionLink(text=link[0], url=link[1]) if link else None
         summary = summaries.get(action.survey_summary_id)
         summary_link = ActionLink(text=summary.title, url=summary.url) if summary else None
         views.append(

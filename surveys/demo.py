@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cms.models import HomePage, User
+from cms.platform.demo import demo_builder
 from surveys import classifications, services
 from surveys.models import (
     AnnualSummaryPage,
@@ -613,6 +614,7 @@ def _publish_annual_summary(*, year: int) -> AnnualSummaryPage:
     return summary
 
 
+@demo_builder("surveys")
 @transaction.atomic
 def build(*, stdout, responses_per_wave: int = DEFAULT_RESPONSES_PER_WAVE) -> list[str]:
     today = timezone.localdate()

@@ -35,6 +35,23 @@ class RecommendationQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.open().filter(due_date__lt=today)
 
+    def public_links(self) -> dict[int, tuple[str, str]]:
+        """pk -> (text, url) on "You said, we did" for the published ones among these; two
+        queries whatever their number. Other apps that link to a recommendation through a
+        model relation (engagement's "We did") ask here rather than import the board."""
+        from board.models.pages import YouSaidWeDidPage
+
+        published = list(self.published().only("pk", "reference", "title"))
+        if not published:
+            return {}
+        page = YouSaidWeDidPage.objects.live().public().first()
+        if page is None:
+            return {}
+        return {
+            r.pk: (f"board recommendation {r.reference}: {r.title}", f"{page.url}{r.reference}/")
+            for r in published
+        }
+
 
 class Recommendation(index.Indexed, models.Model):
     """What a board member asks the council to change, and where it is in its lifecycle."""

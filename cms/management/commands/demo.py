@@ -4,16 +4,14 @@
     python manage.py demo --addrport 127.0.0.1:8001   # the same, on another port
     python manage.py demo --no-serve    # only build
 
-Each app adds its own demo data through a ``<app>/demo.py`` module with
-``build(*, stdout) -> list[str]``; the lines they return are printed at the end. Running the
-command twice is safe.
+Each app adds its own demo data by registering a builder in its ``<app>/demo.py``
+(``cms.platform.demo``); the lines they return are printed at the end. Running the command twice
+is safe.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 import io
 import socket
 import subprocess
@@ -26,8 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-# The order matters: boards need accounts, analysis needs survey waves, pages link to both.
-DEMO_APPS = ("cms", "board", "surveys", "engagement")
+from cms.platform import demo
 
 
 def address_refusal(addrport: str) -> str | None:
@@ -54,12 +51,6 @@ def address_refusal(addrport: str) -> str | None:
     return None
 
 
-def demo_builders():
-    for app in DEMO_APPS:
-        if importlib.util.find_spec(f"{app}.demo") is not None:
-            yield app, importlib.import_module(f"{app}.demo").build
-
-
 class Command(BaseCommand):
     help = "Build the demo site with data for every role, then serve it on 127.0.0.1:8000."
 
@@ -80,9 +71,11 @@ class Command(BaseCommand):
 
         call_command("migrate", interactive=False, verbosity=0)
         lines: list[str] = []
-        for app, build in demo_builders():
-            self.stdout.write(f"Building demo data: {app}")
-            lines.extend(build(stdout=self.stdout) or [])
+        # The order matters: boards need accounts, analysis needs survey waves, pages link to
+        # both; INSTALLED_APPS gives it (cms.platform.demo).
+        for entry in demo.builders.entries():
+            self.stdout.write(f"Building demo data: {entry.key}")
+            lines.extend(entry.value(stdout=self.stdout) or [])
         if isinstance(task_backends["default"], DatabaseBackend):
             # Wagtail enqueues reference indexing (and image work) as tasks: run them now.
             # The demo's notification emails go to the console backend: keep them off screen.
