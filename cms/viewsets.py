@@ -1,5 +1,6 @@
 """Admin building blocks shared by the apps' Wagtail viewsets."""
 
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
@@ -69,3 +70,14 @@ class EscapedExportSnippetIndexView(PersonalDataExportLogMixin, SnippetIndexView
 
 class PlatformSnippetViewSet(PersonalDataExportMixin, ListSelectRelatedMixin, SnippetViewSet):
     index_view_class = EscapedExportSnippetIndexView
+
+
+class PermissionMenuItem(MenuItem):
+    """An admin menu item shown only to users holding every one of ``permissions``."""
+
+    def __init__(self, *args, permissions: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.permissions = permissions
+
+    def is_shown(self, request):
+        return request.user.has_perms(self.permissions)

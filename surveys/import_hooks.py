@@ -6,6 +6,7 @@ from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
 from surveys import import_views
+from surveys.viewsets import SURVEYS_MENU_HOOK
 
 
 class SurveyDataMenuItem(MenuItem):
@@ -20,9 +21,8 @@ def register_survey_data_urls():
     return import_views.admin_urls()
 
 
-# In the "Surveys" menu: surveys/wagtail_hooks.py builds it with this submenu hook. (That module
-# imports this one first, so the hook's name is written out rather than imported.)
-@hooks.register("register_surveys_menu_item")
+# In the "Surveys" menu, which surveys/viewsets.py builds with this submenu hook.
+@hooks.register(SURVEYS_MENU_HOOK)
 def register_survey_data_menu_item():
     return SurveyDataMenuItem(
         "Import and download results",

@@ -17,7 +17,7 @@ from cms import roles
 from surveys import services
 from surveys.admin_forms import QuestionAdminForm, options_to_text, text_to_options
 from surveys.models import Answer, FreeTextAnswer, Question, Response, Wave
-from surveys.wagtail_hooks import QuestionViewSet
+from surveys.viewsets import QuestionViewSet
 from tests.surveys.factories import QuestionFactory, SurveyFactory, WaveFactory, staff_survey_wave
 
 pytestmark = pytest.mark.django_db
