@@ -7,6 +7,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.urls import reverse
 
+from cms import roles
 from tests.browser.assets import front_end_refusal
 from tests.factories import PASSWORD, UserFactory
 
@@ -70,3 +71,46 @@ def signed_in(client):
         return client
 
     return do
+
+
+# --- Role clients, in one place ----------------------------------------------------------------
+
+ROLE_GROUPS = {
+    "member": roles.BOARD_MEMBERS,
+    "manager": roles.ENGAGEMENT_MANAGERS,
+    "approver": roles.APPROVERS,
+    "analyst": roles.INCLUSION_ANALYSTS,
+}
+
+
+@pytest.fixture
+def client_as(client, make_user, signed_in):
+    """``client_as("approver")``: the test client signed in through allauth as a new user in that
+    role ("member", "manager", "approver", "analyst" or "superuser"), council roles with their
+    second factor. The user is ``client.user``."""
+
+    def make(role: str, **user_fields):
+        if role == "superuser":
+            user = make_user(is_superuser=True, **user_fields)
+        else:
+            user = make_user(ROLE_GROUPS[role], **user_fields)
+        signed_in(user, enrol=role != "member")
+        client.user = user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def manager_client(client_as):
+    return client_as("manager")
+
+
+@pytest.fixture
+def approver_client(client_as):
+    return client_as("approver")
+
+
+@pytest.fixture
+def analyst_client(client_as):
+    return client_as("analyst")

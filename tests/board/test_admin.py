@@ -26,14 +26,6 @@ pytestmark = pytest.mark.django_db
 Status = Recommendation.Status
 
 
-@pytest.fixture
-def manager_client(client, make_user, signed_in):
-    manager = make_user(roles.ENGAGEMENT_MANAGERS)
-    signed_in(manager)
-    client.user = manager
-    return client
-
-
 def _manage_url(recommendation) -> str:
     return f"/admin/board/recommendations/{recommendation.pk}/manage/"
 

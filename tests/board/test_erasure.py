@@ -253,7 +253,12 @@ def test_newsletter_subscription_is_kept_unless_removed_too(
     NewsletterSubscriber.objects.create(email="DROP@example.org", unsubscribe_token_hash="d" * 64)
 
     erase(keep, manager, django_capture_on_commit_callbacks)
-    erase(drop, manager, django_capture_on_commit_callbacks, options={"remove_newsletter_subscription"})
+    erase(
+        drop,
+        manager,
+        django_capture_on_commit_callbacks,
+        options={"remove_newsletter_subscription"},
+    )
 
     assert list(NewsletterSubscriber.objects.values_list("email", flat=True)) == [
         "keep@example.org"

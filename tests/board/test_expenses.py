@@ -54,11 +54,6 @@ def member(client):
     return person
 
 
-@pytest.fixture
-def manager_client(signed_in, make_user):
-    return signed_in(make_user(roles.ENGAGEMENT_MANAGERS))
-
-
 def claim_data(**overrides):
     data = {
         "meeting": "",

@@ -223,11 +223,6 @@ def section(body: str, heading_start: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-def manager_client(signed_in, make_user):
-    return signed_in(make_user(roles.ENGAGEMENT_MANAGERS))
-
-
 def test_overview_page_shows_terms_limits_and_load(manager_client):
     today = timezone.localdate()
     ending = BoardMemberFactory(first_name="Ending", last_name="Soon")

@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
-from cms import roles
 from engagement.models import ActivityPage, CalendarDate, NewsletterSubscriber, StoryPage
 from tests.engagement.factories import NewsletterIssuePageFactory, NewsletterSubscriberFactory
 
@@ -22,18 +21,6 @@ pytestmark = pytest.mark.django_db
 
 SUBSCRIBERS = "/admin/engagement_newslettersubscriber/"
 CSV_URL = "/admin/engagement/newsletter-subscribers/download/"
-
-
-@pytest.fixture
-def manager_client(client, make_user, signed_in):
-    signed_in(make_user(roles.ENGAGEMENT_MANAGERS))
-    return client
-
-
-@pytest.fixture
-def approver_client(client, make_user, signed_in):
-    signed_in(make_user(roles.APPROVERS))
-    return client
 
 
 # --- Snippets ---------------------------------------------------------------------------------

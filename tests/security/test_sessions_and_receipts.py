@@ -184,11 +184,6 @@ def test_a_stale_session_must_reauthenticate_to_erase_a_former_member(
     assert ModelLogEntry.objects.filter(action="board.member.erase").count() == 1
 
 
-@pytest.fixture
-def analyst_client(client, make_user, signed_in):
-    return signed_in(make_user(roles.INCLUSION_ANALYSTS))
-
-
 @pytest.mark.parametrize(
     ("name", "fmt"),
     [

@@ -17,14 +17,6 @@ from tests.surveys.factories import QuestionFactory, SurveyFactory, WaveFactory,
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def analyst_client(client, make_user, signed_in):
-    analyst = make_user(roles.INCLUSION_ANALYSTS)
-    signed_in(analyst)
-    client.user = analyst
-    return client
-
-
 def _questions_url(wave) -> str:
     return f"/admin/surveys/waves/{wave.pk}/questions/"
 

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from wagtail.models import ModelLogEntry
 
-from cms import roles
 from surveys import selectors, services
 from surveys.admin_forms import MAX_EMAIL_FILE_BYTES
 from surveys.models import InvitationBatch, SurveyInvitation
@@ -24,12 +23,6 @@ from tests.surveys.factories import WaveFactory, staff_survey_wave
 pytestmark = pytest.mark.django_db
 
 LINK = re.compile(r"http://testserver/survey/([^/\s]+)/")
-
-
-@pytest.fixture
-def analyst_client(client, make_user, signed_in):
-    signed_in(make_user(roles.INCLUSION_ANALYSTS))
-    return client
 
 
 @pytest.fixture
