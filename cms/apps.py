@@ -8,9 +8,9 @@ class CmsConfig(AppConfig):
 
     def ready(self) -> None:
         from cms import signals  # noqa: F401  (connects the receivers)
-        from cms.platform import personal_data  # noqa: F401  (registers the system check)
         from cms.admin_input import harden_wagtail_admin_input
         from cms.exports import escape_wagtail_spreadsheet_exports
+        from cms.platform import personal_data  # noqa: F401  (registers the system check)
 
         # Wagtail writes its listing exports and reports unescaped: see the function's docstring.
         escape_wagtail_spreadsheet_exports()
