@@ -409,21 +409,10 @@ def fetch(client: Client, url: str) -> tuple[str, str]:
     return classify(response), response.get("Location", "")
 
 
-# --- The test ----------------------------------------------------------------------------------
-
-
-# Documents are served by redirect to their storage: the test storage is in memory, so Wagtail's
-# default here (send the file from disk) would answer 404 whoever asks. What is checked (who may
-# reach the document) is decided before the serve method.
-@override_settings(WAGTAILDOCS_SERVE_METHOD="redirect")
-def test_every_url_pattern_answers_each_role_as_the_table_says():
-    started, cpu_started = time.monotonic(), time.process_time()
-    patterns = url_patterns()
-    pattern_routes = [route for route, _ in patterns]
-    page_keys = page_routes()
+def _table_problems(pattern_routes: list[str], page_keys: list[str]) -> list[str]:
+    """Every pattern and page route has a row, and every row still matches one."""
     covered_routes = set(pattern_routes) | set(page_keys)
     table_routes = {row_route(key) for key in TABLE}
-
     missing = sorted(covered_routes - table_routes)
     stale = sorted(key for key in TABLE if row_route(key) not in covered_routes)
     problems = []
@@ -434,17 +423,28 @@ def test_every_url_pattern_answers_each_role_as_the_table_says():
         )
     if stale:
         problems.append("Rows that match no URL pattern (stale):\n  " + "\n  ".join(stale))
+    return problems
 
-    users = role_users()
-    world = build_world(users)
-    clients = role_clients(users, world["survey_token"])
 
-    # Each row's URL, checked to reach the pattern it is the row of.
+def _row_url(key: str, row, route: str, world: dict) -> tuple[str | None, str | None]:
+    """The URL to request for a row, or the problem that stops it."""
+    if key.startswith(PAGE_PREFIX) and row.url is None:
+        return page_url(route, world), None
+    if row.url is None and "<" not in route and "(" not in route:
+        return "/" + route, None
+    if row.url is None:
+        return None, f"{key}: the route has parameters, so the row needs a url"
+    return row.url.format_map(world), None
+
+
+def _row_urls(patterns, world: dict) -> tuple[dict[str, str], list[str], set[str]]:
+    """Each row's URL, checked to reach the pattern it is the row of."""
+    pattern_routes = [route for route, _ in patterns]
     first_of_route = {}
     for route, pattern in patterns:
         first_of_route.setdefault(route, pattern)
     shadowed = {route for route, count in Counter(pattern_routes).items() if count > 1}
-    urls = {}
+    urls, problems = {}, []
     for key, row in TABLE.items():
         route = row_route(key)
         if row.expect == SHADOWED:
@@ -454,15 +454,10 @@ def test_every_url_pattern_answers_each_role_as_the_table_says():
             }:
                 problems.append(f"{key}: no pattern of that name is shadowed on that route")
             continue
-        if key.startswith(PAGE_PREFIX) and row.url is None:
-            url = page_url(route, world)
-        elif row.url is None and "<" not in route and "(" not in route:
-            url = "/" + route
-        elif row.url is None:
-            problems.append(f"{key}: the route has parameters, so the row needs a url")
+        url, problem = _row_url(key, row, route, world)
+        if problem:
+            problems.append(problem)
             continue
-        else:
-            url = row.url.format_map(world)
         match = resolve(urlsplit(url).path)
         expected_route = "^((?:[\\w\\-]+/)*)$" if key.startswith(PAGE_PREFIX) else route
         if match.route != expected_route or (
@@ -471,39 +466,50 @@ def test_every_url_pattern_answers_each_role_as_the_table_says():
             problems.append(f"{key}: {url} resolves to {match.route!r}, not to this pattern")
             continue
         urls[key] = url
+    return urls, problems, shadowed
 
+
+def _wrong_outcomes(row, observed_row: dict[str, str], details: dict[str, str]) -> list[str]:
+    wrong = []
+    for role in ROLES:
+        outcome, detail = observed_row[role], details[role]
+        expected = (row.now or row.expect)[role]
+        if not access_table.matches(expected, outcome):
+            fixed = row.now and access_table.matches(row.expect[role], outcome)
+            wrong.append(
+                f"{role}: expected {expected}, got {outcome}"
+                + (f" ({detail})" if detail and outcome != LOGIN else "")
+                + (f" -- fixed? {row.bug[:3]} is marked on this row" if fixed else "")
+            )
+    return wrong
+
+
+def _request_every_row(urls: dict[str, str], clients) -> tuple[dict, list[str]]:
+    """GET each row's URL as every role; the outcomes, and the rows that differ."""
     # Session-changing rows (an invitation link signs the browser out) go last.
     order = sorted(urls, key=lambda key: TABLE[key].last)
     observed: dict[str, dict[str, str]] = {}
     mismatches = []
-    requests = 0
     for key in order:
-        row, url = TABLE[key], urls[key]
+        url = urls[key]
+        details = {}
         observed[key] = {}
-        wrong = []
         for role in ROLES:
-            outcome, detail = fetch(clients[role], url)
-            requests += 1
-            observed[key][role] = outcome
-            expected = (row.now or row.expect)[role]
-            if not access_table.matches(expected, outcome):
-                fixed = row.now and access_table.matches(row.expect[role], outcome)
-                wrong.append(
-                    f"{role}: expected {expected}, got {outcome}"
-                    + (f" ({detail})" if detail and outcome != LOGIN else "")
-                    + (f" -- fixed? {row.bug[:3]} is marked on this row" if fixed else "")
-                )
-        if wrong:
+            observed[key][role], details[role] = fetch(clients[role], url)
+        if wrong := _wrong_outcomes(TABLE[key], observed[key], details):
             mismatches.append(f"{key}\n    GET {url}\n      " + "\n      ".join(wrong))
+    problems = []
     if mismatches:
         problems.append(
             f"{len(mismatches)} rows answer otherwise than the table says:\n  "
             + "\n  ".join(mismatches)
         )
+    return observed, problems
 
-    problems += access_table.invariant_violations(observed)
-    # Coverage: a pattern is covered when a row of its route was requested as every role, or,
-    # for a pattern an earlier one shadows, when a row declares it shadowed by its name.
+
+def _covered_patterns(patterns, observed) -> int:
+    """A pattern is covered when a row of its route was requested as every role, or, for a
+    pattern an earlier one shadows, when a row declares it shadowed by its name."""
     requested = Counter(row_route(key) for key in observed)
     declared_shadowed = {
         (row_route(key), key.partition(" | ")[2])
@@ -511,17 +517,43 @@ def test_every_url_pattern_answers_each_role_as_the_table_says():
         if row.expect == SHADOWED
     }
     seen = set()
-    covered_patterns = 0
+    covered = 0
     for route, pattern in patterns:
         repeat = route in seen
         seen.add(route)
         if (route, pattern.name) in declared_shadowed if repeat else requested[route]:
-            covered_patterns += 1
+            covered += 1
+    return covered
+
+
+# --- The test ----------------------------------------------------------------------------------
+
+
+# Documents are served by redirect to their storage: the test storage is in memory, so Wagtail's
+# default here (send the file from disk) would answer 404 whoever asks. What is checked (who may
+# reach the document) is decided before the serve method.
+@override_settings(WAGTAILDOCS_SERVE_METHOD="redirect")
+def test_every_url_pattern_answers_each_role_as_the_table_says():
+    started, cpu_started = time.monotonic(), time.process_time()
+    patterns = url_patterns()
+    page_keys = page_routes()
+    problems = _table_problems([route for route, _ in patterns], page_keys)
+
+    users = role_users()
+    world = build_world(users)
+    clients = role_clients(users, world["survey_token"])
+    urls, url_problems, shadowed = _row_urls(patterns, world)
+    observed, request_problems = _request_every_row(urls, clients)
+    problems += url_problems + request_problems + access_table.invariant_violations(observed)
+
+    covered_patterns = _covered_patterns(patterns, observed)
+    requested = Counter(row_route(key) for key in observed)
     covered_pages = sum(1 for key in page_keys if requested[key])
     total = len(patterns) + len(page_keys)
     coverage = 100 * (covered_patterns + covered_pages) / total
     admin_patterns = sum(1 for route, _ in patterns if route.startswith("admin/"))
     bugs = Counter(row.bug.split(":")[0] for row in TABLE.values() if row.bug)
+    requests = len(observed) * len(ROLES)
     print(  # noqa: T201
         f"\nACCESS MATRIX: {covered_patterns} of {len(patterns)} URL patterns covered "
         f"({admin_patterns} under admin/, {len(shadowed)} shadowed by an earlier one on the same "
