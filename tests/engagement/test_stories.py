@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from engagement.models import StoryPage
-from engagement.models.pages import StoryPageForm, consent_errors
+from engagement.models.stories import StoryPageForm, consent_errors
 from tests.engagement.factories import StoryPageFactory
 
 pytestmark = pytest.mark.django_db

@@ -151,8 +151,8 @@ FORM_INVENTORY = {
     "engagement.forms.ActivityFilterForm": "test_public_listing_filters",
     "engagement.forms.NewsletterSignupForm": "test_newsletter_signup_form",
     "engagement.forms.SearchForm": "test_search_query_string",
-    "engagement.models.pages.ActivityPageForm": "test_activity_page_form",
-    "engagement.models.pages.StoryPageForm": "test_story_page_form",
+    "engagement.models.activities.ActivityPageForm": "test_activity_page_form",
+    "engagement.models.stories.StoryPageForm": "test_story_page_form",
 }
 
 #: Forms the product uses but does not define (allauth, Django, Wagtail) -> their test.
