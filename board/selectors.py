@@ -21,6 +21,7 @@ from board.models import (
     Recommendation,
 )
 from cms.personal_data import ERASED_EMAIL_DOMAIN, is_erased
+from cms.roles import BOARD_MEMBERS, STAFF_ROLES, role_names
 
 # A new term that starts within this many days of the last one ending counts as consecutive.
 CONSECUTIVE_GAP = timedelta(days=31)
@@ -243,7 +244,6 @@ def overdue_recommendations(*, today: date | None = None):
 
 def erasure_refusal(*, member, today: date | None = None) -> str | None:
     """Why this account cannot be erased as a former board member, or None when it can."""
-    from cms.roles import BOARD_MEMBERS, STAFF_ROLES, role_names
 
     today = today or timezone.localdate()
     if is_erased(member):
@@ -270,8 +270,6 @@ def former_members():
     One query, whatever the number of members (the last term's end is an aggregate).
     """
     from django.db.models import Max
-
-    from cms.roles import BOARD_MEMBERS, STAFF_ROLES
 
     today = timezone.localdate()
     staff = get_user_model().objects.filter(

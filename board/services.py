@@ -25,6 +25,7 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
+from cms.models import User
 from cms.platform import audit, personal_data
 from cms.roles import BOARD_MEMBERS, ENGAGEMENT_MANAGERS
 
@@ -319,7 +320,6 @@ def former_member_erase(*, member, by, options: Iterable[str] = ()) -> dict:
     and sessions. ``options``: the names of the confirmation page's ticked options (for example
     ``remove_newsletter_subscription``).
     """
-    from cms.models import User
 
     if not by.has_perm(ERASE_PERMISSION):
         raise PermissionDenied("You cannot erase board members' data.")

@@ -9,6 +9,8 @@ from wagtail.search.index import class_is_indexed
 from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from cms.platform import audit
+
 
 class PersonalDataExportLogMixin:
     """A listing export that holds people's personal data is written to the audit log."""
@@ -17,8 +19,6 @@ class PersonalDataExportLogMixin:
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         if self.personal_data_export:
-            from cms.platform import audit
-
             audit.personal_data_exported(
                 model=self.model,
                 by=self.request.user,
