@@ -1,7 +1,9 @@
 """Local development and the demo: DEBUG on, console email, a throwaway secret."""
 
+from importlib.util import find_spec
+
 from .base import *  # noqa: F403
-from .base import RECEIPTS_STORAGE, env_str
+from .base import INSTALLED_APPS, RECEIPTS_STORAGE, env_str
 
 DEBUG = True
 SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-never-use-in-production")
@@ -16,3 +18,6 @@ STORAGES = {
 MFA_TOTP_INSECURE_BYPASS_CODE = env_str("DEMO_TOTP_CODE", "000000")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The benchmarks live in tests/ and need the test extra: without them the site still starts.
+if all(find_spec(name) for name in ("httpx", "factory", "tests")) and find_spec("tests.benchmarks"):
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.benchmarks"]

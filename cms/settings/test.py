@@ -1,7 +1,9 @@
 """Test settings: fast hashing, in-memory email, tasks run at once, fresh caches."""
 
+from importlib.util import find_spec
+
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, INSTALLED_APPS
 
 SECRET_KEY = "test-only-secret-key-not-for-any-real-site"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -25,3 +27,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Serve static files from the apps' folders (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The benchmarks live in tests/ and need the test extra: without them the site still starts.
+if all(find_spec(name) for name in ("httpx", "factory", "tests")) and find_spec("tests.benchmarks"):
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.benchmarks"]

@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.utils import DatabaseError
 
-from cms.benchmarks import BenchResult
+from tests.benchmarks.results import BenchResult
 
 WHICH = ("import", "analysis", "submit")
 

@@ -24,17 +24,18 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import resolve
 
-from surveys.bench_urls import BASELINE_TEXT, baseline_submit
-from surveys.management.commands import bench_submit
 from surveys.models import Answer, FreeTextAnswer, Response, Survey, SurveyInvitation, Wave
 from surveys.tokens import hash_token
+from tests.benchmarks import load, submit_fixture
+from tests.benchmarks.management.commands import bench_submit
+from tests.benchmarks.urls import BASELINE_TEXT, baseline_submit
 from tests.surveys.factories import staff_survey_wave
 
 # --- The baseline view and the benchmark's settings -------------------------------------------
 
 
 @pytest.mark.django_db
-@override_settings(ROOT_URLCONF="surveys.bench_urls")
+@override_settings(ROOT_URLCONF="tests.benchmarks.urls")
 def test_baseline_view_writes_the_rows_a_submission_writes(client):
     wave = staff_survey_wave()
 
@@ -52,15 +53,15 @@ def test_baseline_view_writes_the_rows_a_submission_writes(client):
 
 def test_the_site_never_routes_the_baseline_view():
     assert resolve("/bench/baseline/1/").func is not baseline_submit
-    assert resolve("/bench/baseline/1/", urlconf="surveys.bench_urls").func is baseline_submit
+    assert resolve("/bench/baseline/1/", urlconf="tests.benchmarks.urls").func is baseline_submit
 
 
 def test_bench_settings_are_production_over_plain_http(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "bench-test-secret")
-    bench = importlib.import_module("cms.settings.bench")
+    bench = importlib.import_module("tests.benchmarks.settings")
 
     assert bench.DEBUG is False
-    assert bench.ROOT_URLCONF == "surveys.bench_urls"
+    assert bench.ROOT_URLCONF == "tests.benchmarks.urls"
     assert bench.SECURE_SSL_REDIRECT is False
     assert bench.SESSION_COOKIE_SECURE is False
     assert bench.CSRF_COOKIE_SECURE is False
@@ -83,7 +84,7 @@ QUESTION_PAGE = """
 
 
 def test_the_form_reader_answers_every_question_with_the_csrf_token():
-    form = bench_submit.SurveyForm(QUESTION_PAGE)
+    form = load.SurveyForm(QUESTION_PAGE)
 
     answers = form.answers(random.Random(1))
 
@@ -92,12 +93,12 @@ def test_the_form_reader_answers_every_question_with_the_csrf_token():
     assert answers["csrfmiddlewaretoken"] == "tok"
     assert answers["answer-q"] in {"4", "5"}
     assert answers["answer-many"] == ["a"]
-    assert answers["answer-improve"] in bench_submit.FREE_TEXT
+    assert answers["answer-improve"] in load.FREE_TEXT
     assert answers["action"] == "continue"
 
 
 def test_the_form_reader_knows_the_check_page():
-    form = bench_submit.SurveyForm(
+    form = load.SurveyForm(
         '<form method="post" action="/survey/abc/check/">'
         '<input type="hidden" name="csrfmiddlewaretoken" value="t"><button>Submit</button></form>'
     )
@@ -106,14 +107,14 @@ def test_the_form_reader_knows_the_check_page():
 
 
 def test_percentile_interpolates():
-    assert bench_submit.percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
-    assert bench_submit.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
-    assert bench_submit.percentile([7.0], 0.95) == 7.0
+    assert load.percentile([4.0, 1.0, 3.0, 2.0], 0.5) == 2.5
+    assert load.percentile([1.0, 2.0, 3.0, 4.0, 5.0], 0.95) == pytest.approx(4.8)
+    assert load.percentile([7.0], 0.95) == 7.0
 
 
 def test_tallies_merge():
-    one = bench_submit.Tally(accepted=2, requests=14, request_seconds=[0.1], session_keys={"a"})
-    two = bench_submit.Tally(accepted=1, other=1, examples=["submit: 403"], session_keys={"b"})
+    one = load.Tally(accepted=2, requests=14, request_seconds=[0.1], session_keys={"a"})
+    two = load.Tally(accepted=1, other=1, examples=["submit: 403"], session_keys={"b"})
     one.merge(two)
     assert (one.accepted, one.other, one.requests) == (3, 1, 14)
     assert one.examples == ["submit: 403"]
@@ -122,19 +123,17 @@ def test_tallies_merge():
 
 def _results(*, accepted=10, server_errors=0, locked=0, twice=2, reopened=2):
     def phase(tally, seconds=1.0):
-        return bench_submit.Phase(tally=tally, seconds=seconds, attempted=10, cut_short=False)
+        return load.Phase(tally=tally, seconds=seconds, attempted=10, cut_short=False)
 
-    survey = bench_submit.Tally(
-        accepted=accepted, requests=7 * accepted, server_errors=server_errors
-    )
+    survey = load.Tally(accepted=accepted, requests=7 * accepted, server_errors=server_errors)
     survey.locked = locked
     return bench_submit.Results(
         flow=phase(survey, seconds=2.0),
-        step=phase(bench_submit.Tally(accepted=accepted, requests=accepted)),
-        baseline=phase(bench_submit.Tally(accepted=10, requests=10), seconds=0.5),
-        walked=phase(bench_submit.Tally()),
-        twice=bench_submit.Tally(accepted=twice, refused_used=4 - twice),
-        reopened=bench_submit.Tally(refused_used=reopened),
+        step=phase(load.Tally(accepted=accepted, requests=accepted)),
+        baseline=phase(load.Tally(accepted=10, requests=10), seconds=0.5),
+        walked=phase(load.Tally()),
+        twice=load.Tally(accepted=twice, refused_used=4 - twice),
+        reopened=load.Tally(refused_used=reopened),
         reopened_links=2,
     )
 
@@ -152,13 +151,16 @@ def _stored(responses: int, *, still_waiting: int = 0) -> dict:
     }
 
 
-FIXTURE = bench_submit.Fixture(
+FIXTURE = submit_fixture.Fixture(
     survey=None,
     flow_wave=None,
     baseline_wave=None,
     flow_tokens=["t"] * 10,
     step_tokens=["t"] * 10,
     duplicate_tokens=["d1", "d2"],
+    pages=2,
+    coded_per_response=4,
+    texts_per_response=1,
 )
 
 
@@ -203,14 +205,14 @@ def test_lost_duplicated_and_erroring_runs_fail():
 
 @pytest.mark.django_db
 def test_the_fixture_is_created_and_deleted_without_trace():
-    fixture = bench_submit.create_fixture(submissions=3, duplicates=1)
+    fixture = submit_fixture.create_fixture(submissions=3, duplicates=1)
 
     assert len(fixture.flow_tokens) == len(fixture.step_tokens) == 3
     assert len(fixture.duplicate_tokens) == 1
     token = fixture.flow_tokens[0]
     assert SurveyInvitation.objects.get(token_hash=hash_token(token)).wave == fixture.flow_wave
     assert fixture.flow_wave.is_open() and fixture.baseline_wave.is_open()
-    assert bench_submit.count_stored(fixture) == {
+    assert submit_fixture.count_stored(fixture) == {
         "waiting": 0,
         "still_waiting": 0,
         "responses": 0,
@@ -221,7 +223,7 @@ def test_the_fixture_is_created_and_deleted_without_trace():
         "baseline_responses": 0,
     }
 
-    bench_submit.delete_fixture(fixture, session_keys={"no-such-session"})
+    submit_fixture.delete_fixture(fixture, session_keys={"no-such-session"})
 
     assert not Survey.objects.filter(pk=fixture.survey.pk).exists()
     assert not Wave.objects.filter(survey_id=fixture.survey.pk).exists()

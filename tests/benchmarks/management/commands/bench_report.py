@@ -31,11 +31,11 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from cms.benchmarks import BenchResult
 from surveys import classifications
-from surveys.management.commands.bench_import import RawBulkLoad
 from surveys.models import Answer, Measure, Question, Response, Survey, Wave
 from surveys.selectors import measure_report
+from tests.benchmarks.raw_load import RawBulkLoad
+from tests.benchmarks.results import BenchResult
 
 LIKERT = [value for value, _ in classifications.LIKERT_SCALE]
 ETHNICITY = sorted(classifications.valid_ethnicity_codes())
@@ -66,7 +66,7 @@ class Command(BaseCommand):
             self._drop(survey)
 
     def _load(self, survey: Survey, *, answers: int, waves: int) -> Measure:
-        rng = random.Random(2026)  # noqa: S311 - synthetic data
+        rng = random.Random(2026)
         started = time.perf_counter()
         raw = RawBulkLoad()
         response_sql, answer_sql, write, new_key = (

@@ -35,10 +35,11 @@ from django.db.utils import DatabaseError
 
 from wagtail.models import ModelLogEntry
 
-from cms.benchmarks import BenchResult
 from surveys import classifications
 from surveys.importers import WRITE_BATCH, CsvRows, import_responses, path_opener
 from surveys.models import Answer, Question, Response, Survey, Wave
+from tests.benchmarks.raw_load import RawBulkLoad
+from tests.benchmarks.results import BenchResult
 
 LIKERT = [value for value, _ in classifications.LIKERT_SCALE]
 ETHNICITY = sorted(classifications.valid_ethnicity_codes())
@@ -46,7 +47,7 @@ ETHNICITY = sorted(classifications.valid_ethnicity_codes())
 
 def generate_csv(path: Path, *, responses: int, answers: int, seed: int = 2026) -> list[str]:
     """N rows of K coded answers: ``ethnicity`` first, then Likert questions ``q1``, ``q2``..."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not a secret
+    rng = random.Random(seed)
     keys = ["ethnicity", *[f"q{i}" for i in range(1, answers)]]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -59,42 +60,6 @@ def generate_csv(path: Path, *, responses: int, answers: int, seed: int = 2026) 
                 ]
             )
     return keys
-
-
-class RawBulkLoad:
-    """The raw way to write responses and answers, shared by the benchmarks' baselines and
-    fixtures: ``COPY ... FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite, nothing checked."""
-
-    def __init__(self):
-        quote = connection.ops.quote_name
-        self.copy = connection.vendor == "postgresql"
-        response_table = quote(Response._meta.db_table)
-        answer_table = quote(Answer._meta.db_table)
-        if self.copy:
-            self.response_sql = (
-                f"COPY {response_table} (id, submitted_on, source, wave_id) FROM STDIN"
-            )
-            self.answer_sql = f"COPY {answer_table} (response_id, question_id, value) FROM STDIN"
-        else:
-            self.response_sql = (
-                f"INSERT INTO {response_table} (id, submitted_on, source, wave_id) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s)"
-            )
-            self.answer_sql = (
-                f"INSERT INTO {answer_table} (response_id, question_id, value) "  # noqa: S608
-                "VALUES (%s, %s, %s)"
-            )
-        self.new_key = (
-            uuid.uuid4 if connection.features.has_native_uuid_field else lambda: uuid.uuid4().hex
-        )
-
-    def write(self, cursor, sql, rows):
-        if self.copy:
-            with cursor.cursor.copy(sql) as stream:
-                for row in rows:
-                    stream.write_row(row)
-        else:
-            cursor.executemany(sql, rows)
 
 
 def baseline_load(path: Path, *, wave: Wave, question_ids: dict[str, int]) -> int:

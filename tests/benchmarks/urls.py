@@ -1,4 +1,5 @@
-"""The site's URLs plus the submission benchmark's baseline view; loaded only by cms.settings.bench.
+"""The site's URLs plus the submission benchmark's baseline view; loaded only by the
+benchmark's gunicorn (``tests.benchmarks.settings``).
 
 The baseline is what a survey submission costs at the least: one POST that writes the same rows
 the real submission writes (one response, its coded answers and its free-text answer, in one

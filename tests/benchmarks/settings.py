@@ -1,4 +1,4 @@
-"""Benchmark only: production settings over plain HTTP on 127.0.0.1, plus the baseline view.
+"""Production settings over plain HTTP on 127.0.0.1, with the submission baseline's URL.
 
 ``python manage.py bench_submit`` starts gunicorn with this module; nothing else loads it. It
 differs from production only where a loopback benchmark needs it: no HTTPS redirect and no
@@ -8,8 +8,8 @@ adds the benchmark's trivial baseline view in front of the site's own URLs. ``cm
 routes that view.
 """
 
-from .production import *  # noqa: F403
-from .production import RECEIPTS_STORAGE
+from cms.settings.production import *  # noqa: F403
+from cms.settings.production import RECEIPTS_STORAGE
 
 SECURE_SSL_REDIRECT = False
 SECURE_HSTS_SECONDS = 0
@@ -24,4 +24,4 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-ROOT_URLCONF = "surveys.bench_urls"
+ROOT_URLCONF = "tests.benchmarks.urls"
