@@ -12,10 +12,13 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils.html import format_html
 
 from wagtail.models import ModelLogEntry
@@ -183,6 +186,33 @@ class AccountData(personal_data.Provider):
                 expired_before=expired_before
             )
         }
+
+
+@personal_data.provider("background tasks")
+class TaskResults(personal_data.Provider):
+    """django-tasks keeps a row for every task, with its arguments and result, until deleted.
+
+    Our tasks take ids, not addresses or bodies (``board.notifications``), but a row may still
+    name a person (a task queued before that change, an import's file name, a library's task):
+    finished rows go after ``TASK_RESULT_RETENTION_DAYS``, and an erasure deletes every row
+    that holds the person's address, finished or not.
+    """
+
+    models = (DBTaskResult._meta.label,)
+
+    def erase(self, *, erasure: Erasure) -> dict[str, int]:
+        mentioning = DBTaskResult.objects.annotate(
+            arguments=Cast("args_kwargs", TextField()), result=Cast("return_value", TextField())
+        ).filter(Q(arguments__icontains=erasure.old_email) | Q(result__icontains=erasure.old_email))
+        return {"task_records_deleted": _delete(DBTaskResult.objects.filter(pk__in=mentioning))}
+
+    def retention(self, *, now) -> dict[str, int]:
+        finished_before = now - timedelta(days=settings.TASK_RESULT_RETENTION_DAYS)
+        finished = DBTaskResult.objects.filter(
+            status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED],
+            finished_at__lt=finished_before,
+        )
+        return {"finished background tasks": _delete(finished)}
 
 
 # Last: the account itself is anonymised once every app has erased its part, and the audit

@@ -379,6 +379,8 @@ UNAPPROVED_RECEIPT_RETENTION_DAYS = env_int("UNAPPROVED_RECEIPT_RETENTION_DAYS",
 EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS = env_int(
     "EXPIRED_ACCOUNT_INVITATION_RETENTION_DAYS", 90, minimum=1
 )
+# Finished background tasks (sent emails, imports): their rows name whom an email went to.
+TASK_RESULT_RETENTION_DAYS = env_int("TASK_RESULT_RETENTION_DAYS", 7, minimum=1)
 
 # Survey anonymity: a submitted response waits, with no date, until this many have been
 # submitted to its wave; then they enter the results together, in random order and dated the day

@@ -439,3 +439,88 @@ def test_erasure_removes_their_address_from_unused_survey_links_and_the_download
     # The link stays, so the wave's invited count and response rate do not change.
     assert (unused.email, unused.used) == ("", False)
     assert someone_else.email == "zeb@example.org"
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to django-tasks' database backend, as in production, for one test."""
+    from django_tasks import task_backends
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)
+    yield
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)
+
+
+def rows_holding(text: str) -> list[str]:
+    """Every row of every table whose text, JSON or decoded session holds ``text``."""
+    from django.apps import apps
+    from django.db import models as m
+    from django.db.models.functions import Cast
+
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        query = m.Q()
+        annotations = {}
+        for field in model._meta.concrete_fields:
+            if isinstance(field, m.JSONField):
+                annotations[f"_{field.name}_text"] = Cast(field.name, m.TextField())
+                query |= m.Q(**{f"_{field.name}_text__icontains": text})
+            elif isinstance(field, m.CharField | m.TextField):
+                query |= m.Q(**{f"{field.name}__icontains": text})
+        if query:
+            rows = model._default_manager.annotate(**annotations).filter(query)
+            found += [f"{model._meta.label} {pk}" for pk in rows.values_list("pk", flat=True)]
+    found += [
+        f"django_session {session.pk}"
+        for session in Session.objects.all()
+        if text in str(session.get_decoded())
+    ]
+    return found
+
+
+def test_after_erasure_no_table_holds_their_address(
+    former, manager, database_tasks, django_capture_on_commit_callbacks
+):
+    from board.tasks import send_notification_email
+
+    email = former.email
+    recommendation = RecommendationFactory(author=former, title="Late idea")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recommendation_acknowledge(recommendation=recommendation, by=manager)
+    # A notification queued before tasks took ids: its row held the address and the body.
+    send_notification_email.enqueue(to=[email], subject="Hello", body=f"Dear Ada <{email}>")
+    NewsletterSubscriber.objects.get_or_create(
+        email=email, defaults={"unsubscribe_token_hash": "a" * 64, "confirmed": True}
+    )
+    assert rows_holding(email)  # the scan finds what is there
+
+    erase(
+        former,
+        manager,
+        django_capture_on_commit_callbacks,
+        options={"remove_newsletter_subscription"},
+    )
+
+    assert rows_holding(email) == []
+    assert rows_holding("Lovelace") == []
+
+
+def test_the_notification_queued_for_a_member_holds_ids_not_their_address(
+    former, manager, database_tasks, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    recommendation = RecommendationFactory(author=former, title="Another idea")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.recommendation_acknowledge(recommendation=recommendation, by=manager)
+    task = DBTaskResult.objects.get(task_path__endswith="send_recommendation_email")
+    assert task.args_kwargs["kwargs"]["recipient_ids"] == [former.pk]
+    assert former.email not in str(task.args_kwargs)
+    assert "Ada" not in str(task.args_kwargs)

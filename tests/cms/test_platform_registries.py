@@ -108,7 +108,14 @@ def test_entries_come_by_order_then_installed_apps():
 def test_the_personal_data_providers_walk_in_a_fixed_order():
     keys = [entry.key for entry in personal_data.providers.entries()]
     # The account's closure (anonymising the account itself) comes last.
-    assert keys == ["account", "board", "surveys", "newsletter", "account closure"]
+    assert keys == [
+        "account",
+        "background tasks",
+        "board",
+        "surveys",
+        "newsletter",
+        "account closure",
+    ]
 
 
 @pytest.mark.django_db
