@@ -1,4 +1,5 @@
-"""allauth adapters: sign-up is by invitation only; where people land after signing in."""
+"""allauth adapters: sign-up is by invitation only; where people land after signing in; sign-in
+limits that slow a guesser without locking the owner out (numbers in ACCOUNT_RATE_LIMITS)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import time
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.core import context
+from allauth.core import ratelimit as allauth_ratelimit
 
 from django import forms
 from django.http import HttpRequest
 from django.urls import reverse
 
-from cms import selectors, services
+from cms import ratelimits, selectors, services
 from cms.reauthentication import SENSITIVE_ACTIONS, recently_authenticated
 from cms.roles import requires_second_factor
 
@@ -22,6 +24,12 @@ FIRST_FACTOR_FRESH_SECONDS = 15 * 60
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "too_many_login_attempts": "Too many failed login attempts. Try again later, or reset "
+        "your password if you have forgotten it.",
+    }
+
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Open only to a browser holding a pending invitation (see cms.views.invitation_accept).
         return selectors.invitation_from_session(request=request) is not None
@@ -71,3 +79,37 @@ class AccountAdapter(DefaultAccountAdapter):
             if records and time.time() - records[-1]["at"] < FIRST_FACTOR_FRESH_SECONDS:
                 return False
         return super().is_reauthentication_required(app=app, **kwargs)
+
+    # --- Sign-in limits ------------------------------------------------------------------------
+
+    def _account_and_address(self, request: HttpRequest, **credentials) -> tuple[str, str]:
+        # allauth's own key for the account ("site:email"), and the pair with this address.
+        account = self._get_login_attempts_cache_key(request, **credentials)
+        return account, f"{account}|{ratelimits.client_address(request)}"
+
+    def pre_authenticate(self, request: HttpRequest, **credentials) -> None:
+        """Count the attempt before the password is checked (a right one is uncounted by
+        allauth's ``authenticate``): per account and address, per address, and, from an address
+        the account has not signed in from, per account."""
+        account, pair = self._account_and_address(request, **credentials)
+        limits = [("login_failed", pair), ("login_failed_address", None)]
+        if not ratelimits.is_known_address(request, scope=account):
+            limits.append(("login_failed_account", account))
+        attempt = ratelimits.consume(request, limits, app=ratelimits.ACCOUNT_APP)
+        # allauth's authenticate() rolls this back when the password is right.
+        self._login_failed_rl_usage = attempt
+        if not attempt:
+            raise self.validation_error("too_many_login_attempts")
+
+    def login(self, request: HttpRequest, user) -> None:
+        super().login(request, user)
+        # Only a whole sign-in (second factor included) makes this address the owner's.
+        account, _ = self._account_and_address(request, email=user.email)
+        ratelimits.remember_address(request, scope=account)
+
+    def _delete_login_attempts_cached_email(self, request: HttpRequest, **credentials) -> None:
+        # After a password reset (the mailbox is proved) allauth clears the failed sign-ins; ours
+        # are keyed by account and address, and this address is now the owner's.
+        account, pair = self._account_and_address(request, **credentials)
+        allauth_ratelimit.clear(request, action="login_failed", key=pair)
+        ratelimits.remember_address(request, scope=account)

@@ -7,7 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps import Sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
-from cms import views
+from cms import ratelimits, views
 from engagement import views as engagement_views
 
 urlpatterns = [
@@ -19,6 +19,17 @@ urlpatterns = [
     # (WAGTAIL_FRONTEND_LOGIN_URL), and the old address only redirects there.
     path("_util/login/", views.admin_login_redirect, name="frontend_login_redirect"),
     path("admin/", include(wagtailadmin_urls)),
+    # Wagtail's page and document password forms, at their own addresses, behind a rate limit.
+    path(
+        "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
+        ratelimits.page_password,
+        name="page_password",
+    ),
+    path(
+        "documents/authenticate_with_password/<int:restriction_id>/",
+        ratelimits.document_password,
+        name="document_password",
+    ),
     path("documents/", include(wagtaildocs_urls)),
     path(
         "accounts/invitation/set-password/",

@@ -19,9 +19,14 @@ from cms import selectors, services
 
 
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
-    """Open an emailed invitation: remember it in this browser and go to the sign-up form."""
+    """Open an emailed invitation: remember it in this browser and go to the sign-up form.
+
+    Someone else's session must not carry over into the new account, but opening a link (a GET:
+    a mail scanner, a link preview, a colleague's forwarded email) never signs anyone out: a
+    signed-in browser is asked first, and only its POST signs out and continues.
+    """
     invitation = selectors.invitation_get_by_token(token=token)
     if invitation is None or not invitation.is_pending:
         return render(
@@ -31,7 +36,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             status=404 if invitation is None else 410,
         )
     if request.user.is_authenticated:
-        # Someone else's session must not carry over into the new account.
+        if request.method != "POST":
+            return render(request, "account/invitation_signed_in.html", {"invitation": invitation})
         logout(request)
     request.session[selectors.INVITATION_SESSION_KEY] = invitation.pk
     if selectors.placeholder_account(email=invitation.email) is not None:

@@ -1,39 +1,23 @@
-"""A fixed-window rate limit counted in the cache (shared across app servers via CACHE_URL)."""
+"""The newsletter sign-up's limits, counted like every other limit of the platform
+(``cms.ratelimits``: allauth's reading of the client's address behind the load balancer, and its
+limiter). The numbers are settings: NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR and
+NEWSLETTER_SIGNUPS_PER_EMAIL_PER_DAY."""
 
 from __future__ import annotations
 
-from allauth.account.adapter import get_adapter
-
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-NEWSLETTER_SIGNUPS_PER_HOUR = 5
+from cms import ratelimits
+from engagement.services import normalise_email
+
+REFUSED_ADDRESS = "newsletter_signup_address"
+REFUSED_EMAIL = "newsletter_signup_email"
 
 
-def client_ip(request: HttpRequest) -> str:
-    # allauth's reading of the client address, so sign-in and sign-up limits agree behind a
-    # proxy (ALLAUTH_TRUSTED_PROXY_COUNT / ALLAUTH_TRUSTED_CLIENT_IP_HEADER).
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:  # no address at all: count every such request together
-        return "unknown"
-
-
-def allow(key: str, *, limit: int, period: int) -> bool:
-    """Count one attempt under ``key``; False once more than ``limit`` fall in one window."""
-    cache_key = f"engagement:ratelimit:{key}"
-    if cache.add(cache_key, 1, timeout=period):
-        return True
-    try:
-        attempts = cache.incr(cache_key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(cache_key, 1, timeout=period)
-        return True
-    return attempts <= limit
-
-
-def allow_newsletter_signup(request: HttpRequest) -> bool:
-    return allow(
-        f"newsletter-signup:{client_ip(request)}", limit=NEWSLETTER_SIGNUPS_PER_HOUR, period=3600
+def count_newsletter_signup(request: HttpRequest, *, email: str) -> ratelimits.Attempt:
+    """Count one accepted sign-up from this connection and for this email address, or, if
+    either has had too many, neither (``refused_by`` says which). Only a sign-up that is going
+    to be sent is counted: a mistyped address is not, so a shared computer serves a queue."""
+    return ratelimits.consume(
+        request, [(REFUSED_ADDRESS, None), (REFUSED_EMAIL, normalise_email(email))]
     )

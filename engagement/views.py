@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from cms import ratelimits
 from engagement import ratelimit, selectors, services
 from engagement.forms import NewsletterSignupForm, SearchForm
 
@@ -40,19 +41,22 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def newsletter_signup(request: HttpRequest) -> HttpResponse:
     form = NewsletterSignupForm(request.POST or None)
-    if request.method == "POST":
-        if not ratelimit.allow_newsletter_signup(request):
-            return render(
-                request,
-                f"{TEMPLATES}/newsletter_signup.html",
-                {"form": NewsletterSignupForm(), "rate_limited": True},
-                status=429,
-            )
-        if form.is_valid():
-            services.newsletter_subscribe(email=form.cleaned_data["email"])
-            # The same page whether or not the address was already on the list.
-            return redirect("engagement:newsletter_check_email")
-    return render(request, f"{TEMPLATES}/newsletter_signup.html", {"form": form})
+    template = f"{TEMPLATES}/newsletter_signup.html"
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        attempt = ratelimit.count_newsletter_signup(request, email=email)
+        if not attempt:
+            context = {
+                "form": NewsletterSignupForm(),
+                "rate_limited": True,
+                "email_limited": attempt.refused_by == ratelimit.REFUSED_EMAIL,
+                "wait": ratelimits.wait_text(attempt.retry_after),
+            }
+            return render(request, template, context, status=429)
+        services.newsletter_subscribe(email=email)
+        # The same page whether or not the address was already on the list.
+        return redirect("engagement:newsletter_check_email")
+    return render(request, template, {"form": form})
 
 
 @require_GET

@@ -198,9 +198,6 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # No "remember me": a signed-in session's cookie ends with the browser (see SESSION_COOKIE_AGE).
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
-# Five failed logins for one account in 15 minutes, and the sixth is refused; thirty from one
-# address. The counters live in the cache (shared across app servers via CACHE_URL).
-ACCOUNT_RATE_LIMITS = {"login_failed": "30/15m/ip,5/15m/key"}
 # Re-authentication: allauth's own sensitive steps (email and second-factor changes) and the
 # platform's (cms.reauthentication.sensitive_action) need the password or an authenticator code
 # again once this long has passed since the person last signed in or confirmed who they are.
@@ -209,6 +206,64 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("COUNCIL_NAME", "Lived Experience")
 # How long an invitation to create an account stays valid.
 INVITATION_VALID_DAYS = env_int("INVITATION_VALID_DAYS", 14)
+
+# --- The client's address and rate limits -----------------------------------------------------
+# Behind the load balancer every request arrives from the balancer's address: counted by
+# REMOTE_ADDR, 35 wrong passwords for random accounts locked every member and officer out.
+# allauth takes the client's address from X-Forwarded-For, trusting only the last
+# ALLAUTH_TRUSTED_PROXY_COUNT entries (the ones our own proxies appended; whatever comes before
+# them the client wrote), or from one header the proxy sets (ALLAUTH_TRUSTED_CLIENT_IP_HEADER,
+# e.g. X-Real-IP). 0 and unset: X-Forwarded-For is ignored, for a server nobody proxies. Every
+# limit of ours reads the address the same way (cms.ratelimits.client_address). Counters live in
+# the cache, shared by every app server through CACHE_URL.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("ALLAUTH_TRUSTED_PROXY_COUNT", 0, minimum=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("ALLAUTH_TRUSTED_CLIENT_IP_HEADER", "") or None
+if ALLAUTH_TRUSTED_PROXY_COUNT and ALLAUTH_TRUSTED_CLIENT_IP_HEADER:
+    # allauth would silently ignore the count: say which one is meant.
+    raise ImproperlyConfigured(
+        "Set ALLAUTH_TRUSTED_PROXY_COUNT or ALLAUTH_TRUSTED_CLIENT_IP_HEADER, not both."
+    )
+# Failed sign-ins in any 15 minutes, each counted against every limit below; a right password
+# uncounts it (cms.adapters.AccountAdapter.pre_authenticate):
+# * 5 per account from one address ("login_failed"): room for a few typing mistakes, 20 guesses
+#   an hour for a guesser at one address, and an attacker's failures use up their own address's
+#   allowance, never the owner's: nobody can keep a board member out by guessing their password.
+#   allauth also counts wrong second-factor codes here, per account (the guesser already holds
+#   the password);
+# * 30 per address across all accounts ("login_failed_address"): a library, an office or the
+#   council's own network shares one address and its people mistype, but one address spraying
+#   passwords at many accounts is stopped at 30;
+# * 20 per account from addresses that have not signed in to it in the last
+#   RATE_LIMIT_KNOWN_ADDRESS_DAYS ("login_failed_account"): a ceiling for a guesser spread over
+#   many addresses (IPv6 counts by /64), four addresses' worth so one address never reaches it,
+#   and never applied where the owner has signed in before, so even a spread attack does not
+#   lock them out. Resetting the password makes the address known at once.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "5/15m/key",
+    "login_failed_address": "30/15m/ip",
+    "login_failed_account": "20/15m/key",
+}
+RATE_LIMIT_KNOWN_ADDRESS_DAYS = 90
+NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR = env_int(
+    "NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR", 60, minimum=1
+)
+NEWSLETTER_SIGNUPS_PER_EMAIL_PER_DAY = env_int("NEWSLETTER_SIGNUPS_PER_EMAIL_PER_DAY", 3, minimum=1)
+# The platform's own limits (cms.ratelimits; one rate per action):
+# * page and document passwords, counted like sign-in with the restriction in place of the
+#   account: 5 wrong per restriction from one address, 30 per address, 50 per restriction from
+#   addresses that have not passed it (a page's password is shared by a whole group, so its
+#   ceiling is wider than an account's);
+# * newsletter sign-ups, counting only accepted ones (a mistyped address costs nothing): 60 an
+#   hour from one address (a sign-up tablet at an event or a library PC serves a queue of
+#   residents; a script still sends at most 60 confirmation emails an hour), and 3 a day per
+#   email address, so nobody's inbox can be filled with confirmation emails.
+PLATFORM_RATE_LIMITS = {
+    "password_failed": "5/15m/key",
+    "password_failed_address": "30/15m/ip",
+    "password_failed_restriction": "50/15m/key",
+    "newsletter_signup_address": f"{NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR}/1h/ip",
+    "newsletter_signup_email": f"{NEWSLETTER_SIGNUPS_PER_EMAIL_PER_DAY}/1d/key",
+}
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"

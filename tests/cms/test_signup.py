@@ -10,10 +10,11 @@ from allauth.account.models import EmailAddress
 
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cms import roles, services
+from cms import roles, selectors, services
 from cms.models import Invitation, User
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +247,77 @@ def test_wagtails_private_page_login_is_never_served(client, make_user):
     posted = client.post("/_util/login/", {"username": user.email, "password": PASSWORD})
     assert posted.status_code == 405
     assert "_auth_user_id" not in client.session
+
+
+def _signed_in_strict_browser(user) -> Client:
+    """A browser signed in as ``user`` that, from then on, checks CSRF tokens as a real one."""
+    from tests.conftest import sign_in
+
+    browser = Client()
+    sign_in(browser, user)
+    browser.handler.enforce_csrf_checks = True
+    return browser
+
+
+def _invite(manager, email: str) -> str:
+    services.invitation_create(
+        email=email, role=Group.objects.get(name=roles.BOARD_MEMBERS), invited_by=manager
+    )
+    return _link_from_last_email()
+
+
+def test_opening_an_invitation_while_signed_in_asks_and_signs_nobody_out(manager, make_user):
+    """A GET (a mail scanner, a link preview, a forwarded email opened on a colleague's
+    computer) used to sign out whoever was signed in."""
+    colleague = make_user(roles.BOARD_MEMBERS, email="colleague@example.org")
+    browser = _signed_in_strict_browser(colleague)
+    link = _invite(manager, "newcomer@example.org")
+
+    page = browser.get(link)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "You are signed in as <strong>colleague@example.org</strong>" in body
+    assert "newcomer@example.org" in body
+    assert '<form method="post"' in body and "Sign out and accept the invitation" in body
+    assert browser.session["_auth_user_id"] == str(colleague.pk)
+    assert selectors.INVITATION_SESSION_KEY not in browser.session
+
+    # A POST without the CSRF token (a forged form on another site) signs nobody out either.
+    assert browser.post(link).status_code == 403
+    assert browser.session["_auth_user_id"] == str(colleague.pk)
+
+
+def test_confirming_signs_out_and_the_invitation_still_works(manager, make_user):
+    colleague = make_user(roles.BOARD_MEMBERS, email="colleague@example.org")
+    browser = _signed_in_strict_browser(colleague)
+    link = _invite(manager, "newcomer@example.org")
+    page = browser.get(link).content.decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    response = browser.post(link, {"csrfmiddlewaretoken": csrf})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_signup"))
+    assert "_auth_user_id" not in browser.session
+    form = browser.get(response.url).content.decode()
+    assert 'value="newcomer@example.org"' in form
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    created = browser.post(
+        reverse("account_signup"),
+        {
+            "email": "newcomer@example.org",
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "csrfmiddlewaretoken": csrf,
+        },
+    )
+    assert created.status_code == 302, created.content.decode()
+    newcomer = User.objects.get(email="newcomer@example.org")
+    assert browser.session["_auth_user_id"] == str(newcomer.pk)
+    # The colleague's account is untouched.
+    assert User.objects.filter(email="colleague@example.org", is_active=True).exists()
+
+
+def test_a_signed_out_visitor_goes_straight_to_the_form(client, manager):
+    response = client.get(_invite(manager, "straight@example.org"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_signup"))

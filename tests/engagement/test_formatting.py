@@ -7,9 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from django.core.cache import cache
-
-from engagement import ratelimit
 from engagement.templatetags.engagement_tags import date_range, event_when, govuk_time
 
 LONDON = ZoneInfo("Europe/London")
@@ -42,11 +39,3 @@ def test_event_when_over_two_days():
     ends = datetime(2027, 6, 6, 1, 30, tzinfo=LONDON)
     assert event_when(starts, ends) == "Saturday 5 June 2027, 6pm to Sunday 6 June 2027, 1:30am"
 
-
-def test_rate_limit_counts_within_its_window():
-    cache.clear()
-    assert all(ratelimit.allow("test-key", limit=3, period=60) for _ in range(3))
-    assert not ratelimit.allow("test-key", limit=3, period=60)
-    assert ratelimit.allow("other-key", limit=3, period=60)
-    cache.delete("engagement:ratelimit:test-key")  # the window ends
-    assert ratelimit.allow("test-key", limit=3, period=60)

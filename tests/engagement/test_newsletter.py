@@ -14,7 +14,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,16 +156,66 @@ def test_expired_links_fail_and_unconfirmed_addresses_are_deleted(client, run_on
     assert not NewsletterSubscriber.objects.filter(email="late@example.org").exists()
 
 
-def test_sign_ups_are_rate_limited_per_address(client, run_on_commit):
-    for number in range(5):
+def test_typing_mistakes_do_not_count_towards_the_limit(client, run_on_commit):
+    """At a library PC or an event's sign-up tablet, the sixth resident used to be refused,
+    and every mistyped address counted."""
+    for number in range(10):
+        assert sign_up(client, f"person{number}@example").status_code == 200  # mistyped
         assert sign_up(client, f"person{number}@example.org").status_code == 302
-    refused = sign_up(client, "person6@example.org")
+    assert NewsletterSubscriber.objects.count() == 10
+
+
+def test_accepted_sign_ups_are_limited_per_address(client, run_on_commit, settings):
+    per_hour = settings.NEWSLETTER_SIGNUPS_PER_ADDRESS_PER_HOUR
+    assert settings.PLATFORM_RATE_LIMITS["newsletter_signup_address"] == f"{per_hour}/1h/ip"
+    for number in range(per_hour):
+        assert sign_up(client, f"person{number}@example.org").status_code == 302
+    refused = sign_up(client, "one.more@example.org")
     assert refused.status_code == 429
-    assert "too many sign-ups" in refused.content.decode()
-    assert not NewsletterSubscriber.objects.filter(email="person6@example.org").exists()
+    assert "too many sign-ups from your connection. Try again in 1 hour" in (
+        refused.content.decode()
+    )
+    assert not NewsletterSubscriber.objects.filter(email="one.more@example.org").exists()
     # Another address is not held back.
     other = Client(REMOTE_ADDR="203.0.113.9")
-    assert sign_up(other, "person7@example.org").status_code == 302
+    assert sign_up(other, "one.more@example.org").status_code == 302
+
+
+@override_settings(
+    ALLAUTH_TRUSTED_PROXY_COUNT=1,
+    PLATFORM_RATE_LIMITS={
+        "newsletter_signup_address": "2/1h/ip",
+        "newsletter_signup_email": "3/1d/key",
+    },
+)
+def test_residents_behind_the_load_balancer_are_counted_apart(run_on_commit):
+    def resident(address: str) -> Client:
+        return Client(REMOTE_ADDR="10.0.0.1", headers={"X-Forwarded-For": address})
+
+    first, second = resident("198.51.100.1"), resident("198.51.100.2")
+    for number in range(2):
+        assert sign_up(first, f"first{number}@example.org").status_code == 302
+    assert sign_up(first, "first9@example.org").status_code == 429
+    assert sign_up(second, "second@example.org").status_code == 302
+
+
+def test_one_email_address_cannot_be_flooded_with_sign_ups(client, run_on_commit, settings):
+    per_day = settings.NEWSLETTER_SIGNUPS_PER_EMAIL_PER_DAY
+    for attempt in range(per_day):
+        # From a new address each time, past the resend wait, so each would send an email.
+        elsewhere = Client(REMOTE_ADDR=f"203.0.113.{attempt + 1}")
+        assert sign_up(elsewhere, "Target@Example.org").status_code == 302
+        NewsletterSubscriber.objects.update(
+            confirmation_sent_at=timezone.now() - services.RESEND_AFTER - timedelta(seconds=1)
+        )
+    emails = len(mail.outbox)
+    assert emails == per_day
+    refused = sign_up(Client(REMOTE_ADDR="192.0.2.77"), "target@example.org ")
+    assert refused.status_code == 429
+    assert "This email address has been signed up several times today" in (refused.content.decode())
+    assert len(mail.outbox) == emails
+    # The refusal counted nothing from that connection: another address still signs up there.
+    assert sign_up(Client(REMOTE_ADDR="192.0.2.77"), "neighbour@example.org").status_code == 302
 
 
 # --- Unsubscribing ----------------------------------------------------------------------------
