@@ -14,8 +14,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from engagement import tokens
 from engagement.models import NewsletterIssuePage, NewsletterSubscriber
-from engagement.tasks import send_engagement_email
+from engagement.tasks import send_subscriber_email
 
 
 def site_url() -> str:
@@ -54,20 +55,47 @@ def _render(template: str, context: dict) -> str:
 
 
 def _send(*, subscriber: NewsletterSubscriber, subject: str, template: str, context: dict):
-    url = unsubscribe_url(subscriber)
-    body = _render(template, {**context, "subscriber": subscriber, "unsubscribe_url": url})
-    to, headers = subscriber.email, unsubscribe_headers(url)
+    """Queue an email to one subscriber, after commit, by id: the worker renders it
+    (``deliver``), so the task table never holds the address, the body or a link's token."""
+    subscriber_id = subscriber.pk
     transaction.on_commit(
-        lambda: send_engagement_email.enqueue(to=to, subject=subject, body=body, headers=headers)
+        lambda: send_subscriber_email.enqueue(
+            subscriber_id=subscriber_id, subject=subject, template=template, context=context
+        )
     )
 
 
-def send_confirmation(*, subscriber: NewsletterSubscriber, token: str, valid_days: int) -> None:
+def deliver(*, subscriber_id: int, subject: str, template: str, context: dict) -> int:
+    """The task's body. A subscriber gone meanwhile (unsubscribed, erased) gets nothing."""
+    subscriber = NewsletterSubscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:
+        return 0
+    url = unsubscribe_url(subscriber)
+    extra = {}
+    if context.get("confirm"):
+        if subscriber.confirmed or not subscriber.confirmation_sent_at:
+            return 0
+        token = tokens.confirmation_token(
+            email=subscriber.email, sent_at=subscriber.confirmation_sent_at
+        )
+        extra["confirm_url"] = confirm_url(token)
+    body = _render(template, {**context, **extra, "subscriber": subscriber, "unsubscribe_url": url})
+    message = EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [subscriber.email],
+        headers=unsubscribe_headers(url),
+    )
+    return message.send(fail_silently=False)
+
+
+def send_confirmation(*, subscriber: NewsletterSubscriber, valid_days: int) -> None:
     _send(
         subscriber=subscriber,
         subject=f"Confirm your subscription to the {council_name()} newsletter",
         template="newsletter_confirm",
-        context={"confirm_url": confirm_url(token), "valid_days": valid_days},
+        context={"confirm": True, "valid_days": valid_days},
     )
 
 

@@ -69,7 +69,7 @@ def newsletter_subscribe(*, email: str, now: datetime | None = None) -> SignupOu
         notifications.send_already_subscribed(subscriber=subscriber)
         return SignupOutcome.ALREADY_SUBSCRIBED
 
-    token = tokens.new_token()
+    token = tokens.confirmation_token(email=email, sent_at=now)
     subscriber.confirmation_token_hash = tokens.hash_token(token)
     subscriber.confirmation_expires_at = now + timedelta(days=CONFIRMATION_VALID_DAYS)
     subscriber.save(
@@ -79,9 +79,7 @@ def newsletter_subscribe(*, email: str, now: datetime | None = None) -> SignupOu
             "confirmation_expires_at",
         ]
     )
-    notifications.send_confirmation(
-        subscriber=subscriber, token=token, valid_days=CONFIRMATION_VALID_DAYS
-    )
+    notifications.send_confirmation(subscriber=subscriber, valid_days=CONFIRMATION_VALID_DAYS)
     return SignupOutcome.CONFIRMATION_SENT
 
 

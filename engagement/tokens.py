@@ -1,9 +1,10 @@
 """Tokens in newsletter emails. Only a SHA-256 of each is stored.
 
-The confirmation token is random and single use. The unsubscribe token is an HMAC (keyed by
-``SECRET_KEY``) of the subscriber's address and sign-up time, so every newsletter email can carry
-a working one-click unsubscribe link without the token itself ever being stored: a copy of the
-database alone cannot unsubscribe anyone.
+Both are HMACs keyed by ``SECRET_KEY``: the confirmation token of the address and the moment the
+confirmation was sent (single use: confirming clears its hash), the unsubscribe token of the
+address and the sign-up time. So the task worker can write either link from the subscriber's row
+when it sends the email, and neither token is ever stored, in the subscriber table or in the
+task table's arguments: a copy of the database alone can neither confirm nor unsubscribe anyone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime
 from django.utils.crypto import salted_hmac
 
 UNSUBSCRIBE_SALT = "engagement.newsletter.unsubscribe"
+CONFIRM_SALT = "engagement.newsletter.confirm"
 
 
 def new_token() -> str:
@@ -28,3 +30,8 @@ def hash_token(token: str) -> str:
 def unsubscribe_token(*, email: str, created_at: datetime) -> str:
     moment = int(created_at.timestamp() * 1_000_000)
     return salted_hmac(UNSUBSCRIBE_SALT, f"{email}|{moment}", algorithm="sha256").hexdigest()
+
+
+def confirmation_token(*, email: str, sent_at: datetime) -> str:
+    moment = int(sent_at.timestamp() * 1_000_000)
+    return salted_hmac(CONFIRM_SALT, f"{email}|{moment}", algorithm="sha256").hexdigest()

@@ -114,3 +114,18 @@ def approver_client(client_as):
 @pytest.fixture
 def analyst_client(client_as):
     return client_as("analyst")
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Tasks go to django-tasks' database backend, as in production, for one test."""
+    from django_tasks import task_backends
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)
+    yield
+    task_backends._settings = None
+    task_backends.__dict__.pop("settings", None)

@@ -441,21 +441,6 @@ def test_erasure_removes_their_address_from_unused_survey_links_and_the_download
     assert someone_else.email == "zeb@example.org"
 
 
-@pytest.fixture
-def database_tasks(settings):
-    """Tasks go to django-tasks' database backend, as in production, for one test."""
-    from django_tasks import task_backends
-
-    settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
-    }
-    task_backends._settings = None
-    task_backends.__dict__.pop("settings", None)
-    yield
-    task_backends._settings = None
-    task_backends.__dict__.pop("settings", None)
-
-
 def rows_holding(text: str) -> list[str]:
     """Every row of every table whose text, JSON or decoded session holds ``text``."""
     from django.apps import apps

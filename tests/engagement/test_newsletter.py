@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from django.core import mail
 from django.core.exceptions import ValidationError
@@ -23,6 +24,7 @@ from wagtail.models import PageLogEntry
 from engagement import services, tokens
 from engagement.models import NewsletterSubscriber
 from engagement.services import SignupOutcome
+from engagement.tasks import send_subscriber_email
 from tests.engagement.factories import NewsletterIssuePageFactory, NewsletterSubscriberFactory
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,26 @@ def test_double_opt_in(client, run_on_commit):
     again = client.post(confirm)
     assert again.status_code == 410
     assert client.get(confirm).status_code == 410
+
+
+def test_the_queued_confirmation_holds_an_id_not_the_address_or_the_link(
+    client, database_tasks, django_capture_on_commit_callbacks
+):
+    """The task row kept the recipient, the body and the raw confirmation link for ever."""
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(client, "amara@example.org")
+    subscriber = NewsletterSubscriber.objects.get()
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["kwargs"]["subscriber_id"] == subscriber.pk
+    stored = str(task.args_kwargs)
+    assert "amara" not in stored and "/confirm/" not in stored and "http" not in stored
+
+    send_subscriber_email.call(**task.args_kwargs["kwargs"])  # what the worker runs
+    (message,) = mail.outbox
+    assert message.to == ["amara@example.org"]
+    client.post(links(message)["confirm"])
+    subscriber.refresh_from_db()
+    assert subscriber.confirmed
 
 
 def test_the_same_answer_whether_or_not_already_subscribed(client, run_on_commit):
