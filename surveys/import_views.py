@@ -30,11 +30,12 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.defaults import permission_denied
 
 from wagtail.log_actions import log
 
+from cms.platform.disclosure import disclosure_threshold
 from cms.platform.imports import read_upload
 from cms.platform.uploads import (
     MEGABYTE,
@@ -66,6 +67,9 @@ logger = logging.getLogger(__name__)
 IMPORT_RESPONSES = "surveys.add_response"
 IMPORT_COUNTS = "surveys.add_aggregatedcount"
 EXPORT_RESPONSES = "surveys.view_response"
+#: The responses in full (detailed ethnic group, dates, rare combinations): given to no role by
+#: default (``surveys/migrations/0007_full_response_export_permission.py``).
+EXPORT_FULL_RESPONSES = "surveys.export_full_responses"
 
 #: Shown on the page, and the size ``response_limits`` checks.
 MAX_RESPONSE_UPLOAD_BYTES = RESPONSE_LIMITS.max_upload_bytes
@@ -151,6 +155,8 @@ def data_index(request):
             "may_import_responses": request.user.has_perm(IMPORT_RESPONSES),
             "may_import_counts": request.user.has_perm(IMPORT_COUNTS),
             "may_export": request.user.has_perm(EXPORT_RESPONSES),
+            "may_export_full": request.user.has_perm(EXPORT_RESPONSES)
+            and request.user.has_perm(EXPORT_FULL_RESPONSES),
         },
     )
 
@@ -339,11 +345,27 @@ def import_counts_page(request, survey_id: int):
 FORMATS = {"csv", "xlsx"}
 
 
+class FullExportForm(forms.Form):
+    """Why someone needs the responses in full: kept in the audit log with the download."""
+
+    reason = forms.CharField(
+        label="Why do you need the responses in full?",
+        help_text="For example, the analysis that needs the detailed ethnic groups or the "
+        "dates, and who approved it. This is kept in the audit log with your download.",
+        min_length=20,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 # Every response of a wave leaves the platform: only after a recent sign-in or re-authentication
 # (cms.reauthentication). Those without the permission get _export's 403, not a password prompt.
-@require_GET
+# A GET is the minimised export; ``?full=1`` asks for a reason and a POST of it gives the full one.
+@require_http_methods(["GET", "POST"])
 @sensitive_action(permission=EXPORT_RESPONSES)
 def export_responses_view(request, wave_id: int, fmt: str):
+    if request.method == "POST" or "full" in request.GET:
+        return _full_export(request, wave_id, fmt)
     return _export(request, wave_id, fmt, what="responses")
 
 
@@ -353,26 +375,55 @@ def export_free_text_view(request, wave_id: int, fmt: str):
     return _export(request, wave_id, fmt, what="free-text")
 
 
-def _export(request, wave_id: int, fmt: str, *, what: str):
+def _full_export(request, wave_id: int, fmt: str):
+    user = request.user
+    if not (user.has_perm(EXPORT_RESPONSES) and user.has_perm(EXPORT_FULL_RESPONSES)):
+        return _denied(request)
+    if fmt not in FORMATS:
+        raise Http404
+    wave = get_object_or_404(Wave.objects.select_related("survey"), pk=wave_id)
+    form = FullExportForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        return _export(
+            request, wave_id, fmt, what="responses", full=True, reason=form.cleaned_data["reason"]
+        )
+    return TemplateResponse(
+        request,
+        "surveys/admin/export_full_responses.html",
+        {
+            "header_title": f"Download the responses in full: {wave}",
+            "wave": wave,
+            "form": form,
+            "format": fmt.upper(),
+            "threshold": disclosure_threshold(),
+        },
+    )
+
+
+def _export(request, wave_id: int, fmt: str, *, what: str, full: bool = False, reason: str = ""):
     if not request.user.has_perm(EXPORT_RESPONSES):
         return _denied(request)
     if fmt not in FORMATS:
         raise Http404
     wave = get_object_or_404(Wave.objects.select_related("survey"), pk=wave_id)
-    log(
-        instance=wave,
-        action="surveys.export",
-        user=request.user,
-        data={"what": what, "format": fmt},
-    )
-    name = exports.filename(wave, what, fmt)
+    data = {"what": what, "format": fmt}
+    if what == "responses":
+        data |= {"detail": "full", "reason": reason} if full else {"detail": "minimised"}
+    log(instance=wave, action="surveys.export", user=request.user, data=data)
+    name = exports.filename(wave, f"{what}-full" if full else what, fmt)
     if fmt == "csv":
-        lines = exports.responses_csv(wave) if what == "responses" else exports.free_text_csv(wave)
+        lines = (
+            exports.responses_csv(wave, full=full)
+            if what == "responses"
+            else exports.free_text_csv(wave)
+        )
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
     else:
         workbook = (
-            exports.responses_xlsx(wave) if what == "responses" else exports.free_text_xlsx(wave)
+            exports.responses_xlsx(wave, full=full)
+            if what == "responses"
+            else exports.free_text_xlsx(wave)
         )
         response = FileResponse(
             workbook, as_attachment=True, filename=name, content_type=XLSX_CONTENT_TYPE

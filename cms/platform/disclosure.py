@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from django.conf import settings
 
-from cms.platform.suppression import FOOTNOTE, SUPPRESSED, Relation, recoverable, suppress
+from cms.platform.suppression import (
+    FOOTNOTE,
+    SUPPRESSED,
+    Relation,
+    recoverable,
+    suppress,
+    unsafe,
+)
 
 # The fewest answers a shown figure may rest on, whatever the setting says.
 MINIMUM_THRESHOLD = 10
@@ -23,6 +30,7 @@ __all__ = [
     "disclosure_threshold",
     "recoverable",
     "suppress",
+    "unsafe",
 ]
 
 

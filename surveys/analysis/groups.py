@@ -4,7 +4,9 @@ Counts arrive keyed by the code a response (or an imported count) carries: one o
 detailed ONS 2021 codes, a high-level code (imported counts may only have those), "Prefer not
 to say", "not answered" (the ethnicity question was skipped), or "all" (an imported total).
 From them this module makes the cells a report shows, and the additive relations between them
-that disclosure control needs so that no hidden cell can be worked out by subtraction.
+that disclosure control needs so that no hidden cell can be worked out by subtraction. The
+relations hold for each kind of count alike (answering, positive, and so negative), which is
+how disclosure control protects a hidden group's positive count as well as its size.
 
 Pure Python; no Django.
 """

@@ -5,10 +5,20 @@ Input is counts (``{(year, code): (n_answering, n_positive)}``, the output of on
 the waves; output is a ``Report`` of plain values that the dashboard, the downloads, the
 command line and the published annual summary all present, so they cannot disagree.
 
-Rules (see "Analysis and the annual summary" in the README):
-- every cell with 0 < n < threshold is suppressed, and so is any cell (secondary suppression)
-  from which a suppressed one could be worked out; a suppressed cell hides its count,
-  percentage and interval, and every comparison involving it;
+Rules (see "Analysis and the annual summary" in the README, and
+``cms/docs/decisions/0002-disclosure-control.md``):
+- disclosure control protects every count of the table, not only the count answering. A group
+  is shown only when at least ``threshold`` of it answered positively and at least
+  ``threshold`` did not (so never at 0% or 100%: a group that answered all one way tells
+  anyone who knows a member answered how they answered, and a few dissenters are known to
+  the rest); any other group with answers is suppressed, and so is any cell (secondary
+  suppression) from which a suppressed group's answering, positive or negative count could be
+  worked out, given the totals, its siblings and that no count is negative
+  (``cms.platform.suppression``). A suppressed cell hides its count, positive count,
+  percentage and interval, and every comparison involving it (gaps, changes, trends; the
+  chi-square leaves it out), so nothing published is a function of a hidden count: the
+  dashboard, its CSV and XLSX, the annual summary and ``survey_report`` all present this
+  ``Report`` and nothing else, so they are protected together;
 - a comparison is a z-test when both sides have at least 30 answers, Fisher's exact test below;
   groups with no answers are "not tested", reported apart from "not significant";
 - waves after a break in series are never joined to earlier ones (no change, no trend across
@@ -388,11 +398,12 @@ def unshown_cells(spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]
 def suppressed_cells(
     spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]
 ) -> frozenset[str]:
-    """The shown cells to suppress, primary and secondary. White and ethnic minorities are
-    hidden for secondary suppression only when nothing else protects: the gaps hinge on them."""
+    """The shown cells to suppress, primary and secondary, on each cell's positive and
+    negative counts. White and ethnic minorities are hidden for secondary suppression only when
+    nothing else protects: the gaps hinge on them."""
     return frozenset(
         suppress(
-            {code: cell.n for code, cell in wave_cells.cells.items()},
+            {code: (cell.k, cell.n - cell.k) for code, cell in wave_cells.cells.items()},
             wave_cells.relations,
             threshold=spec.threshold,
             unshown=unshown_cells(spec, wave_cells, shown),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from wagtail.models import GroupCollectionPermission, GroupPagePermission
 
@@ -86,7 +86,8 @@ EXPECTED_MODEL_PERMISSIONS = {
     },
     roles.APPROVERS: {
         "wagtailadmin.access_admin",
-        "board.change_councilresponse",
+        # Approvers read and decide; they never write the text (no "change"). Wagtail checks
+        # "publish" when the approval it records publishes the response.
         "board.publish_councilresponse",
         "board.view_councilresponse",
         "board.view_recommendation",
@@ -137,6 +138,14 @@ def test_only_approvers_publish_council_responses():
         assert ("board.publish_councilresponse" in permissions) == (role == roles.APPROVERS)
 
 
+def test_only_engagement_managers_write_council_responses():
+    """The text an Approver approves is the text an engagement manager wrote."""
+    for role, permissions in EXPECTED_MODEL_PERMISSIONS.items():
+        assert ("board.change_councilresponse" in permissions) == (
+            role == roles.ENGAGEMENT_MANAGERS
+        )
+
+
 def test_nobody_holds_a_permission_on_invitations_or_free_text():
     """Who was invited, and what they wrote, are reached only through the survey views."""
     for permissions in EXPECTED_MODEL_PERMISSIONS.values():
@@ -147,6 +156,18 @@ def test_nobody_holds_a_permission_on_invitations_or_free_text():
                 f"surveys.{action}_{model}"
                 not in EXPECTED_MODEL_PERMISSIONS[roles.INCLUSION_ANALYSTS]
             )
+
+
+def test_no_role_downloads_survey_responses_in_full():
+    """The minimised export is the analysts'; the full one (detailed ethnic groups, dates, rare
+    combinations) is a superuser's to give to a named person for a piece of work, never a
+    role's by default."""
+    assert Permission.objects.filter(
+        content_type__app_label="surveys", codename="export_full_responses"
+    ).exists()
+    for permissions in EXPECTED_MODEL_PERMISSIONS.values():
+        assert "surveys.export_full_responses" not in permissions
+    assert not Group.objects.filter(permissions__codename="export_full_responses").exists()
 
 
 def test_only_engagement_managers_erase_former_members():

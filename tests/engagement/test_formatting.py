@@ -38,4 +38,3 @@ def test_event_when_over_two_days():
     starts = datetime(2027, 6, 5, 18, 0, tzinfo=LONDON)
     ends = datetime(2027, 6, 6, 1, 30, tzinfo=LONDON)
     assert event_when(starts, ends) == "Saturday 5 June 2027, 6pm to Sunday 6 June 2027, 1:30am"
-

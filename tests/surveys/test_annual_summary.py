@@ -320,7 +320,10 @@ def test_board_evaluation_with_too_few_answers_is_withheld_and_says_why(
     assert all(cells == ["[c]"] for cells in rows.values())
     body = _text(soup)
     assert "There are no evaluation results for 2026 yet. The latest are from 2025." in body
-    assert "In 2025 fewer than 10 members answered, so none of that year's results" in body
+    assert (
+        "In 2025 fewer than 10 members answered, or fewer than 10 answered one way or the other, "
+        "so none of that year's results can be shown."
+    ) in body
     assert "could show how individual members answered" in body
     # Staff survey measures come first, then the board's evaluation.
     headings = [_text(h) for h in soup.find_all("h2")]
@@ -330,15 +333,39 @@ def test_board_evaluation_with_too_few_answers_is_withheld_and_says_why(
     assert "62%" not in _text(soup.find(id="board-evaluation").parent)
 
 
-def test_board_results_are_shown_once_enough_members_answer(index, staff_measure, board_measures):
+def test_board_results_are_shown_once_enough_members_answer_each_way(
+    index, staff_measure, board_measures
+):
     AggregatedCount.objects.filter(question_key="engagement_safe").update(
+        n_answering=24, n_positive=14
+    )
+    # Twelve answered, nine agreed: the three who did not are too few to hide among.
+    AggregatedCount.objects.filter(question_key="engagement_not_extractive").update(
         n_answering=12, n_positive=9
     )
     page = _summary(index)
     figures = survey_reports.annual_summary_view(page.figures())
     lines = {line.name: [figure.text for figure in line.figures] for line in figures.board.lines}
-    assert lines["Board: safe to take part"][0].startswith("75% (")
+    assert lines["Board: safe to take part"][0].startswith("58% (")
     assert lines["Board: taking part is meaningful"] == ["[c]"]
+    assert lines["Board: not extractive"] == ["[c]"]
+
+
+@pytest.mark.parametrize("agreed", [0, 30])
+def test_a_board_where_everyone_answered_alike_is_not_published(
+    client, index, staff_measure, board_measures, agreed
+):
+    """30 members, all agreeing (or none): 100% (or 0%) tells anyone who knows a member answered
+    how they answered."""
+    AggregatedCount.objects.filter(question_key="engagement_safe").update(
+        n_answering=30, n_positive=agreed
+    )
+    page = _summary(index)
+    figures = survey_reports.annual_summary_view(page.figures())
+    lines = {line.name: [figure.text for figure in line.figures] for line in figures.board.lines}
+    assert lines["Board: safe to take part"] == ["[c]"]
+    body = _text(_html(client, page))
+    assert "100%" not in body and " 0% (" not in body
 
 
 def test_a_page_with_no_priority_measures_says_so(client, index):

@@ -27,9 +27,9 @@ MIXED = "Mixed or Multiple ethnic groups"
 # {code: (answers, positive)} per wave; None is "ethnic group not given".
 COUNTS = {
     2023: {
-        "white_british": (180, 99), "white_irish": (20, 11), "asian_indian": (90, 36),
-        "black_african": (50, 20), "mixed_other": (12, 5), "other_arab": (25, 9),
-        "prefer_not_to_say": (14, 5),
+        "white_british": (180, 99), "white_irish": (20, 10), "asian_indian": (90, 36),
+        "black_african": (50, 20), "mixed_other": (24, 11), "other_arab": (25, 10),
+        "prefer_not_to_say": (24, 10),
     },
     2024: {
         "white_british": (190, 110), "white_irish": (20, 12), "asian_indian": (95, 42),
@@ -177,9 +177,27 @@ def test_a_small_group_is_shown_as_c(analyst, measure):
     assert ethnic_minorities[0] == SUPPRESSED or other[0] == SUPPRESSED
     footnotes = soup.find(class_="measure-footnotes").get_text()
     assert "[c] Confidential: fewer than 10 answers" in footnotes
-    # Earlier waves had more than ten Mixed answers, so they are shown.
+    # In 2023 at least ten Mixed answered each way, so they are shown.
     earlier = {row[0]: row[1:] for row in table_rows(wave_table(soup, 2023))}
-    assert earlier[MIXED][:2] == ["12", "5"]
+    assert earlier[MIXED][:2] == ["24", "11"]
+    # In 2024 fifteen answered, but only seven positively: hidden as well.
+    assert {row[0]: row[1:] for row in table_rows(wave_table(soup, 2024))}[MIXED][0] == SUPPRESSED
+
+
+def test_a_group_that_answered_all_one_way_is_shown_as_c(analyst):
+    """Twenty-five Black respondents, none positive: 0% would tell anyone who knows a Black
+    colleague answered how they answered. Hidden, and so is what would give it away."""
+    wave = staff_survey_wave(year=2025)
+    answer(wave, {"white_british": (200, 120), "asian_indian": (100, 48),
+                  "black_african": (25, 0), "other_arab": (40, 20)})  # fmt: skip
+    measure = Measure.objects.create(
+        key="eo", name="EO", survey=wave.survey, question_key="equal_opportunity"
+    )
+    rows = {row[0]: row[1:] for row in table_rows(wave_table(page(analyst, measure), 2025))}
+    black = "Black, Black British, Black Welsh, Caribbean or African"
+    assert rows[black] == [SUPPRESSED] * 5
+    assert rows["Other ethnic group"][0] == SUPPRESSED  # else minorities less Asian and Other
+    assert "0" not in [row[2] for row in rows.values()]  # no 0% anywhere
 
 
 def test_comparisons_gaps_changes_and_trend(analyst, measure):

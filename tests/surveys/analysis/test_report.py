@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from itertools import chain, product
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cms.platform.suppression import SUPPRESSED, recoverable
+from cms.platform.suppression import SUPPRESSED, recoverable, unsafe
+from surveys.analysis import report as r
 from surveys.analysis import statistics as stats
 from surveys.analysis.groups import (
     ALL,
@@ -62,10 +65,10 @@ def test_gap_against_white_uses_newcombe_and_the_rate_ratio():
 
 
 def test_fisher_below_thirty_answers():
-    report = report_of({(2025, "black_african"): (10, 8), (2025, "white_irish"): (16, 6)})
+    report = report_of({(2025, "black_african"): (25, 12), (2025, "white_irish"): (28, 10)})
     gap = report.comparison("gap", 2025, "black")
     assert gap.test == "Fisher's exact test"
-    assert gap.p_value == pytest.approx(stats.fisher_exact_p(8, 10, 6, 16))
+    assert gap.p_value == pytest.approx(stats.fisher_exact_p(12, 25, 10, 28))
 
 
 def test_small_groups_are_suppressed_with_their_comparisons():
@@ -206,40 +209,222 @@ def _solve_by_subtraction(relations, unknown):
     return solved
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.integers(min_value=0, max_value=40), min_size=len(DETAILED) * 2,
-             max_size=len(DETAILED) * 2),
-    st.sampled_from([DEFAULT_GROUPS, ("white", "ethnic_minorities"), ("asian", "white_british")]),
-    st.integers(min_value=10, max_value=15),
-)  # fmt: skip
-def test_no_small_figure_shown_and_none_recoverable(values, groups, threshold):
+def detailed_counts(values):
+    """{(year, code): (n, positive)} from pairs of (n, how positive): "none", "all" or a number
+    (at most n), so that groups where everyone answered alike come up often."""
     counts = {}
-    for index, (year, code) in enumerate((y, c) for y in (2024, 2025) for c in DETAILED):
-        n = values[index]
-        counts[(year, code)] = (n, n // 2)
+    codes = [(year, code) for year in (2024, 2025) for code in DETAILED]
+    for (year, code), (n, how, k) in zip(codes, values, strict=True):
+        counts[(year, code)] = (n, {"none": 0, "all": n}.get(how, min(k, n)))
+    return counts
+
+
+count_values = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=40),
+        st.sampled_from(["none", "all", "some", "some"]),
+        st.integers(min_value=0, max_value=40),
+    ),
+    min_size=len(DETAILED) * 2,
+    max_size=len(DETAILED) * 2,
+)
+group_choices = st.sampled_from(
+    [DEFAULT_GROUPS, ("white", "ethnic_minorities"), ("asian", "white_british"), ()]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(count_values, group_choices, st.integers(min_value=10, max_value=15))
+def test_no_small_figure_shown_and_none_recoverable(values, groups, threshold):
+    counts = detailed_counts(values)
     spec = MeasureSpec(key="p", name="P", groups=groups, threshold=threshold)
     report = build_report(spec, [WaveInfo(2024), WaveInfo(2025)], counts)
     for row in report.rows:
-        if not row.suppressed:
-            assert row.n == 0 or row.n >= threshold, row
+        if not row.suppressed and row.n:
+            # At least the threshold answering each way: never 0% or 100%, never 1 in 12.
+            assert row.positive >= threshold and row.n - row.positive >= threshold, row
     for comparison in report.comparisons:
         if comparison.suppressed:
             assert comparison.difference is None and comparison.p_value is None
     for year in report.years:
         cells = build_wave_cells({code: counts[(year, code)] for code in DETAILED})
+        columns = {code: (cell.k, cell.n - cell.k) for code, cell in cells.cells.items()}
         n_by_cell = {code: cell.n for code, cell in cells.cells.items()}
         shown = {row.group for row in report.rows_for(year) if not row.suppressed}
         suppressed = {row.group for row in report.rows_for(year) if row.suppressed}
         unknown = set(n_by_cell) - shown
         if groups and n_by_cell[NOT_ANSWERED] == 0:
             unknown.discard(NOT_ANSWERED)  # its row would be shown if anyone had skipped
-        sensitive = suppressed | {c for c in unknown if 0 < n_by_cell[c] < threshold}
+        sensitive = suppressed | {c for c in unknown if unsafe(columns[c], threshold=threshold)}
         # Independent check: nothing sensitive follows by subtraction from what is shown...
         assert not (_solve_by_subtraction(cells.relations, unknown) & sensitive)
-        # ...nor by any linear combination of the relations.
+        # ...nor, for any count, from the relations and that no count is negative.
         unshown = unknown - suppressed
         assert not recoverable(
-            n_by_cell, cells.relations, suppressed, unshown=unshown, threshold=threshold
+            columns, cells.relations, suppressed, unshown=unshown, threshold=threshold
         )
         assert WHITE_NOT_BRITISH not in shown
+
+
+# --- An attacker with everything the report shows ------------------------------------------------
+
+#: The cells a wave's figures are sums of, and the code a candidate table gives each.
+LEAF_CODES = {
+    "asian": "asian",
+    "black": "black",
+    "mixed": "mixed",
+    "other": "other",
+    "white_british": "white_british",
+    WHITE_NOT_BRITISH: "white_irish",
+    "prefer_not_to_say": "prefer_not_to_say",
+    NOT_ANSWERED: NOT_ANSWERED,
+}
+LEAVES_OF_DETAILED = {
+    "white_british": "white_british", "white_irish": WHITE_NOT_BRITISH,
+    "white_other": WHITE_NOT_BRITISH, "asian_indian": "asian", "asian_other": "asian",
+    "black_african": "black", "black_caribbean": "black", "mixed_other": "mixed",
+    "other_arab": "other", "prefer_not_to_say": "prefer_not_to_say", NOT_ANSWERED: NOT_ANSWERED,
+}  # fmt: skip
+SUMS = {
+    "white": ("white_british", WHITE_NOT_BRITISH),
+    "ethnic_minorities": ("asian", "black", "mixed", "other"),
+    ALL: tuple(LEAF_CODES),
+}
+
+
+def leaves_of(counts: dict, year: int) -> dict:
+    """A wave's leaves as [positive, negative], added up from the detailed codes."""
+    leaves = {leaf: [0, 0] for leaf in LEAF_CODES}
+    for code, leaf in LEAVES_OF_DETAILED.items():
+        n, k = counts[(year, code)]
+        leaves[leaf][0] += k
+        leaves[leaf][1] += n - k
+    return leaves
+
+
+def groups_of(leaves: dict) -> dict:
+    """Every group's (positive, negative), by adding leaves (not by the product's code)."""
+    cells = {leaf: tuple(value) for leaf, value in leaves.items()}
+    for total, parts in SUMS.items():
+        cells[total] = tuple(sum(leaves[p][j] for p in parts) for j in (0, 1))
+    return cells
+
+
+def world_counts(leaves_by_year: dict) -> dict:
+    """A candidate table as the report's input: (n, positive) by year and leaf code."""
+    return {
+        (year, LEAF_CODES[leaf]): (k + m, k)
+        for year, leaves in leaves_by_year.items()
+        for leaf, (k, m) in leaves.items()
+    }
+
+
+def published(spec, years, counts, patterns) -> dict:
+    """Everything the report would show for these counts with the cells hidden as they are
+    (the attacker sees which are [c]; it does not rerun the suppression on candidates)."""
+    order = iter(sorted(patterns))
+    with mock.patch.object(r, "suppressed_cells", lambda *args: patterns[next(order)]):
+        return build_report(spec, [WaveInfo(year) for year in years], counts).to_dict()
+
+
+def unprovable(report, spec, counts, threshold, radius=1):
+    """Counts of hidden groups (and of unsafe unshown ones) that take a single value in every
+    table within ``radius`` of the true one that gives exactly this report: every row, gap,
+    change, trend, test and footnote of every wave. Returns {(year, cell): [counts fixed]}.
+
+    The attacker knows that counts are not negative, that a [c] row has someone in it and
+    that "Ethnic group not given" is shown whenever anyone skipped the question.
+    """
+    truth = {year: leaves_of(counts, year) for year in report.years}
+    patterns = {
+        year: frozenset(row.group for row in report.rows_for(year) if row.suppressed)
+        for year in report.years
+    }
+    expected = report.to_dict()
+    base = world_counts(truth)
+    assert published(spec, report.years, base, patterns) == expected  # the harness is sound
+    fixed = {}
+    for year in report.years:
+        cells = groups_of(truth[year])
+        rows = {row.group: row for row in report.rows_for(year)}
+        shown = {group for group, row in rows.items() if not row.suppressed}
+        hidden = set(rows) - shown
+        if spec.groups and NOT_ANSWERED not in rows:
+            shown.add(NOT_ANSWERED)  # nobody skipped, or its row would be there
+        protect = hidden | {
+            name
+            for name in cells
+            if name not in rows and sum(cells[name]) and min(cells[name]) < threshold
+        }
+        unknown = [leaf for leaf in LEAF_CODES if leaf not in shown]
+
+        def column(j, year=year, shown=shown, unknown=unknown):
+            for steps in product(range(-radius, radius + 1), repeat=len(unknown)):
+                leaves = {leaf: list(value) for leaf, value in truth[year].items()}
+                for leaf, step in zip(unknown, steps, strict=True):
+                    leaves[leaf][j] += step
+                if min(value[j] for value in leaves.values()) < 0:
+                    continue
+                candidate = groups_of(leaves)
+                if all(candidate[g][j] == groups_of(truth[year])[g][j] for g in shown):
+                    yield [leaves[leaf][j] for leaf in LEAF_CODES]
+
+        positives, negatives = list(column(0)), list(column(1))
+        true = [[v[j] for v in truth[year].values()] for j in (0, 1)]
+        pending = {(name, what) for name in protect for what in range(3)}
+        for k, m in chain(
+            ((k, true[1]) for k in positives), ((true[0], m) for m in negatives),
+            product(positives, negatives),
+        ):  # fmt: skip
+            if not pending:
+                break
+            leaves = {leaf: [k[i], m[i]] for i, leaf in enumerate(LEAF_CODES)}
+            candidate = groups_of(leaves)
+            if any(sum(candidate[group]) < 1 for group in hidden):
+                continue
+            differs = {
+                (name, what)
+                for name, what in pending
+                if (sum(candidate[name]), *candidate[name])[what]
+                != (sum(cells[name]), *cells[name])[what]
+            }
+            if not differs:
+                continue
+            world = {**truth, year: leaves}
+            if published(spec, report.years, world_counts(world), patterns) == expected:
+                pending -= differs
+        for name, what in sorted(pending):
+            fixed.setdefault((year, name), []).append(("answering", "positive", "negative")[what])
+    return fixed
+
+
+def test_the_attacker_finds_the_hidden_answers_of_the_issue():
+    """Shown as it was: Black and Mixed hidden, ethnic minorities 101 answering, 30 positive."""
+    spec = MeasureSpec(key="p", name="P", groups=DEFAULT_GROUPS, threshold=10)
+    issue = {"white_british": (100, 60), "asian_indian": (50, 20), "black_african": (5, 0),
+             "mixed_other": (6, 0), "other_arab": (40, 10)}  # fmt: skip
+    counts = {(y, code): issue.get(code, (0, 0)) for y in (2024, 2025) for code in DETAILED}
+    report = build_report(spec, [WaveInfo(2024), WaveInfo(2025)], counts)
+    old_pattern = {year: frozenset({"black", "mixed"}) for year in report.years}
+    as_it_was = Report.from_dict(
+        published(spec, report.years, world_counts(
+            {y: leaves_of(counts, y) for y in report.years}), old_pattern)
+    )  # fmt: skip
+    assert unprovable(as_it_was, spec, counts, 10) == {
+        (year, group): ["positive"] for year in (2024, 2025) for group in ("black", "mixed")
+    }
+    # Now: the smallest sibling is hidden too, and nothing can be worked out.
+    assert report.row(2025, "other").suppressed
+    assert unprovable(report, spec, counts, 10) == {}
+
+
+@settings(max_examples=120, deadline=None)
+@given(count_values, group_choices, st.integers(min_value=10, max_value=12))
+def test_no_hidden_count_can_be_recovered_from_anything_the_report_shows(values, groups, threshold):
+    """Every number the report shows (rows of every wave, gaps, changes, trends, tests), which
+    the dashboard, its downloads, the annual summary and ``survey_report`` all present: no
+    answering, positive or negative count of a hidden group follows from them."""
+    counts = detailed_counts(values)
+    spec = MeasureSpec(key="p", name="P", groups=groups, threshold=threshold)
+    report = build_report(spec, [WaveInfo(2024), WaveInfo(2025)], counts)
+    assert unprovable(report, spec, counts, threshold) == {}

@@ -168,6 +168,30 @@ def test_secondary_suppression_hides_all_answers_rather_than_white():
     assert r.suppressed_cells(SPEC, cells, shown) == {"prefer_not_to_say", ALL}
 
 
+def test_suppression_protects_the_positive_count_not_only_the_count_answering():
+    """The issue's table: Black 5 answering (0 positive) and Mixed 6 (0 positive) hidden alone
+    would leave ethnic minorities 101 and 30 positive less Asian's 20 and Other's 10: nobody in
+    them agreed. Other goes too."""
+    cells = build_wave_cells({"white": (100, 60), "asian": (50, 20), "black": (5, 0),
+                              "mixed": (6, 0), "other": (40, 10)})  # fmt: skip
+    assert r.suppressed_cells(SPEC, cells, r.shown_groups(SPEC, cells)) == {
+        "black",
+        "mixed",
+        "other",
+    }
+
+
+def test_a_group_where_fewer_than_the_threshold_answered_one_way_is_suppressed():
+    for black in ((30, 0), (30, 30), (30, 9), (30, 21)):
+        cells = build_wave_cells({"white": (300, 150), "asian": (80, 40), "black": black,
+                                  "mixed": (60, 30), "other": (50, 25)})  # fmt: skip
+        hidden = r.suppressed_cells(SPEC, cells, r.shown_groups(SPEC, cells))
+        assert "black" in hidden, black
+    cells = build_wave_cells({"white": (300, 150), "asian": (80, 40), "black": (20, 10),
+                              "mixed": (60, 30), "other": (50, 25)})  # fmt: skip
+    assert r.suppressed_cells(SPEC, cells, r.shown_groups(SPEC, cells)) == frozenset()
+
+
 def test_nothing_is_suppressed_when_every_cell_is_empty_or_large():
     cells = build_wave_cells({"white": (300, 150), "asian": (80, 40)})
     assert r.suppressed_cells(SPEC, cells, r.shown_groups(SPEC, cells)) == frozenset()
