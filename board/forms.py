@@ -152,3 +152,56 @@ class CouncilResponseAdminForm(WagtailAdminModelForm):
             else:
                 queryset = queryset.filter(response__isnull=True)
             self.fields["recommendation"].queryset = queryset.select_related("service_area")
+
+
+class ReviewCommentForm(forms.Form):
+    """An approver's comment on the text submitted (Wagtail's workflow comment)."""
+
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The engagement manager sees it in the response's workflow history.",
+    )
+
+
+class RequestChangesForm(ReviewCommentForm):
+    """Asking for changes says which: the comment is required."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["comment"].required = True
+        self.fields["comment"].label = "What needs to change"
+        self.fields["comment"].error_messages["required"] = "Say what needs to change."
+
+
+class WithdrawalRequestForm(forms.Form):
+    reason = forms.CharField(
+        label='Why should this answer come off "You said, we did"?',
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Give the reason the answer should be withdrawn."},
+        help_text="An approver reads this before agreeing. It is kept in the audit log.",
+    )
+
+
+class WithdrawalDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("agree", "Agree: withdraw the answer"), ("refuse", "Refuse: keep it published")],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when refusing: the person who asked sees it.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refuse" and not (data.get("comment") or "").strip():
+            self.add_error("comment", "Say why the answer stays published.")
+        return data

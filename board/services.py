@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from wagtail.actions.unpublish import UnpublishAction
 from wagtail.log_actions import log
 
 from board import notifications, selectors
@@ -25,6 +26,7 @@ from board.models import (
     Recommendation,
     ServiceArea,
 )
+from board.models import recommendations as recommendation_models
 from cms.models import User
 from cms.platform import audit, personal_data
 from cms.roles import BOARD_MEMBERS, ENGAGEMENT_MANAGERS
@@ -144,8 +146,12 @@ def response_published(*, response: CouncilResponse, by) -> None:
     """The response went live: the recommendation appears on "You said, we did".
 
     Wagtail publishes as the last workflow task is approved, so approval and publication are
-    recorded together: drafted -> approved -> published, each in the audit log.
+    recorded together: drafted -> approved -> published, each in the audit log, by the approver
+    who approved the text now live (``by``, the writer, only when no approval is on record).
     """
+    approval = response.approval_of(response.live_revision)
+    if approval is not None and approval.finished_by is not None:
+        by = approval.finished_by
     recommendation = Recommendation.objects.select_for_update().get(pk=response.recommendation_id)
     first_time = recommendation.status != Status.PUBLISHED
     if recommendation.status == Status.RESPONSE_DRAFTED:
@@ -155,6 +161,153 @@ def response_published(*, response: CouncilResponse, by) -> None:
     notifications.notify_author(
         recommendation, event="answered", extra={"response": response, "first_time": first_time}
     )
+
+
+# --- Council responses: two people for every change to the public answer -----------------------
+#
+# An engagement manager writes and submits; an approver approves the text exactly as submitted
+# (Wagtail then publishes it) or asks for changes. Taking a published answer down is asked for
+# by one person with a reason and agreed by another. A superuser may act alone: each such act is
+# an "override" in the audit log, labelled so.
+
+CHANGE_RESPONSE = "board.change_councilresponse"
+PUBLISH_RESPONSE = "board.publish_councilresponse"
+
+
+@transaction.atomic
+def response_override_record(
+    *, response: CouncilResponse, by, what: str, reason: str = "", revision=None
+) -> None:
+    """Record a superuser acting alone on a council response, as an override."""
+    data = {"override": what, "reason": reason.strip()}
+    if revision is not None:
+        data["revision"] = revision.pk
+    log(
+        instance=response,
+        action=recommendation_models.OVERRIDE,
+        user=by,
+        title=f"Override: {response}",
+        data=data,
+    )
+
+
+@transaction.atomic
+def response_review(
+    *, response: CouncilResponse, task_state, by, approve: bool, comment: str = ""
+) -> CouncilResponse:
+    """An approver's decision on the text submitted: approve it as it is (the workflow then
+    publishes it) or ask for changes, saying what."""
+    response = CouncilResponse.objects.select_for_update().get(pk=response.pk)
+    refusal = response.review_refusal(user=by, task_state=task_state, approving=approve)
+    if refusal:
+        raise PermissionDenied(refusal)
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": "Say what needs to change."})
+    current = response.current_workflow_task_state
+    own_text = approve and CouncilResponse.is_own_text(by, current)
+    revision = current.revision
+    current.task.specific.on_action(
+        current, by, "approve" if approve else "reject", comment=comment
+    )
+    if own_text:
+        response_override_record(
+            response=response, by=by, what="approved their own text", revision=revision
+        )
+    response.refresh_from_db()
+    return response
+
+
+def _require_live(response: CouncilResponse) -> None:
+    if not response.live:
+        raise ValidationError("This answer is not published: there is nothing to withdraw.")
+
+
+def _withdraw(response: CouncilResponse, *, by) -> None:
+    """Take the answer off "You said, we did"; the recommendation waits for a new answer."""
+    UnpublishAction(response, user=by).execute()
+    recommendation = Recommendation.objects.select_for_update().get(pk=response.recommendation_id)
+    if recommendation.status == Status.PUBLISHED:
+        _set_status(recommendation, Status.UNDER_CONSIDERATION, by=by)
+
+
+def _locked_response(response: CouncilResponse) -> CouncilResponse:
+    return CouncilResponse.objects.select_for_update().get(pk=response.pk)
+
+
+@transaction.atomic
+def response_withdrawal_request(*, response: CouncilResponse, by, reason: str):
+    """An engagement manager asks for a published answer to be taken down, and says why."""
+    if not by.has_perm(CHANGE_RESPONSE):
+        raise PermissionDenied("Only an engagement manager can ask for an answer's withdrawal.")
+    response = _locked_response(response)
+    _require_live(response)
+    if response.withdrawal_request() is not None:
+        raise ValidationError("Its withdrawal has already been asked for.")
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason the answer should be withdrawn."})
+    return log(
+        instance=response,
+        action=recommendation_models.WITHDRAWAL_REQUEST,
+        user=by,
+        data={"reason": reason.strip()},
+    )
+
+
+@transaction.atomic
+def response_withdrawal_cancel(*, response: CouncilResponse, by) -> None:
+    response = _locked_response(response)
+    request = response.withdrawal_request()
+    if request is None:
+        raise ValidationError("No withdrawal has been asked for.")
+    if request.user_id != by.pk and not by.is_superuser:
+        raise PermissionDenied("Only the person who asked can take the request back.")
+    log(instance=response, action=recommendation_models.WITHDRAWAL_CANCEL, user=by)
+
+
+@transaction.atomic
+def response_withdrawal_decide(
+    *, response: CouncilResponse, by, agree: bool, comment: str = ""
+) -> CouncilResponse:
+    """A second person (an approver) agrees to take the answer down, or refuses, saying why."""
+    if not by.has_perm(PUBLISH_RESPONSE):
+        raise PermissionDenied("Only an approver can agree to an answer's withdrawal.")
+    response = _locked_response(response)
+    request = response.withdrawal_request()
+    if request is None:
+        raise ValidationError("No withdrawal has been asked for.")
+    if request.user_id == by.pk:
+        raise PermissionDenied("You asked for this withdrawal: another person must decide.")
+    comment = comment.strip()
+    if not agree and not comment:
+        raise ValidationError({"comment": "Say why the answer stays published."})
+    action = (
+        recommendation_models.WITHDRAWAL_AGREE if agree else recommendation_models.WITHDRAWAL_REFUSE
+    )
+    log(
+        instance=response,
+        action=action,
+        user=by,
+        data={"comment": comment, "request": request.pk, "requested_by": request.user_id},
+    )
+    if agree:
+        _withdraw(response, by=by)
+    return response
+
+
+@transaction.atomic
+def response_withdraw_override(*, response: CouncilResponse, by, reason: str) -> CouncilResponse:
+    """A superuser takes a published answer down alone (say, personal data published by
+    mistake): allowed, with a reason, and recorded as an override."""
+    if not by.is_superuser:
+        raise PermissionDenied("Only a superuser can withdraw an answer alone.")
+    response = _locked_response(response)
+    _require_live(response)
+    if not reason.strip():
+        raise ValidationError({"reason": "Give the reason the answer is withdrawn."})
+    response_override_record(response=response, by=by, what="withdrew alone", reason=reason)
+    _withdraw(response, by=by)
+    return response
 
 
 def _require_accepted(recommendation: Recommendation) -> None:

@@ -1,13 +1,39 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    ModelLogEntry,
+    RevisionMixin,
+    TaskState,
+    WorkflowMixin,
+)
 from wagtail.search import index
 
 FORMER_MEMBER = "a former board member"
+
+# The audit-log actions of a council response's two-person rule (registered in wagtail_hooks).
+# A withdrawal request is an entry in Wagtail's audit log, pending until one of the later
+# actions follows it: the log is the record of who asked, who agreed and why.
+WITHDRAWAL_REQUEST = "board.response.withdrawal_request"
+WITHDRAWAL_CANCEL = "board.response.withdrawal_cancel"
+WITHDRAWAL_REFUSE = "board.response.withdrawal_refuse"
+WITHDRAWAL_AGREE = "board.response.withdrawal_agree"
+OVERRIDE = "board.response.override"
+WITHDRAWAL_ACTIONS = (
+    WITHDRAWAL_REQUEST,
+    WITHDRAWAL_CANCEL,
+    WITHDRAWAL_REFUSE,
+    WITHDRAWAL_AGREE,
+    OVERRIDE,
+)
 
 
 class ServiceArea(models.Model):
@@ -189,6 +215,83 @@ class CouncilResponse(
     @property
     def revisions(self):
         return self._revisions
+
+    # --- The two-person rule: reads (the writes are board.services) ---------------------------
+
+    def withdrawal_request(self) -> ModelLogEntry | None:
+        """The pending request to take this published answer down, or None."""
+        if not self.live:
+            return None
+        latest = (
+            ModelLogEntry.objects.for_instance(self)
+            .filter(action__in=WITHDRAWAL_ACTIONS)
+            .select_related("user")
+            .order_by("-timestamp", "-pk")
+            .first()
+        )
+        return latest if latest is not None and latest.action == WITHDRAWAL_REQUEST else None
+
+    @classmethod
+    def pending_withdrawals(cls) -> list[tuple[CouncilResponse, ModelLogEntry]]:
+        """Every published answer someone has asked to withdraw, with the request."""
+        latest = {}
+        for entry in (
+            ModelLogEntry.objects.filter(
+                content_type=ContentType.objects.get_for_model(cls),
+                action__in=WITHDRAWAL_ACTIONS,
+            )
+            .select_related("user")
+            .order_by("timestamp", "pk")
+        ):
+            latest[entry.object_id] = entry
+        pending = {
+            int(object_id): entry
+            for object_id, entry in latest.items()
+            if entry.action == WITHDRAWAL_REQUEST and object_id.isdigit()
+        }
+        responses = cls.objects.filter(pk__in=pending, live=True).select_related("recommendation")
+        return [(response, pending[response.pk]) for response in responses]
+
+    def approval_of(self, revision) -> TaskState | None:
+        """The workflow approval of exactly this revision (who approved the text), if any."""
+        if revision is None:
+            return None
+        return (
+            TaskState.objects.filter(revision=revision, status=TaskState.STATUS_APPROVED)
+            .select_related("finished_by")
+            .order_by("-finished_at", "-pk")
+            .first()
+        )
+
+    @staticmethod
+    def is_own_text(user, task_state) -> bool:
+        """Whether ``user`` wrote the revision under review or submitted it."""
+        return user.pk in (task_state.revision.user_id, task_state.workflow_state.requested_by_id)
+
+    def review_refusal(self, *, user, task_state, approving: bool) -> str:
+        """Why ``user`` may not approve (or ask for changes to) this task now; "" if they may.
+
+        Wagtail publishes the *latest* revision when the last task is approved, and records no
+        check that the approver is someone other than the writer; both are checked here.
+        """
+        current = self.current_workflow_task_state
+        if current is None or current.pk != task_state.pk:
+            return "This response is not waiting for this decision any more."
+        action = "approve" if approving else "reject"
+        offered = {name for name, _label, _modal in current.task.specific.get_actions(self, user)}
+        if action not in offered:
+            return "Only an approver can decide on a council response."
+        if not approving:
+            return ""
+        revision = current.revision
+        if revision.pk != self.latest_revision_id or revision.created_at > current.started_at:
+            return (
+                "The text has changed since it was submitted, so it cannot be approved: the "
+                "engagement manager must submit it again."
+            )
+        if self.is_own_text(user, current) and not user.is_superuser:
+            return "You wrote or submitted this text: another approver must approve it."
+        return ""
 
     def clean(self) -> None:
         super().clean()
