@@ -28,6 +28,12 @@ SECOND_FACTOR_EXEMPT_URL_NAMES = frozenset(
 )
 
 
+# Survey pages never read the account (an officer answers the staff survey anonymously, through
+# the link in their email): sending them to set up an authenticator first kept officers who had
+# not yet done so from answering.
+SECOND_FACTOR_EXEMPT_NAMESPACES = frozenset({"surveys"})
+
+
 class SecondFactorRequiredMiddleware:
     """Every council role must sign in with a second factor before it sees anything else.
 
@@ -48,6 +54,8 @@ class SecondFactorRequiredMiddleware:
             return None
         match = request.resolver_match
         if match and match.url_name in SECOND_FACTOR_EXEMPT_URL_NAMES:
+            return None
+        if match and match.namespace in SECOND_FACTOR_EXEMPT_NAMESPACES:
             return None
         if not user_has_second_factor(user=user):
             if request.method == "GET":

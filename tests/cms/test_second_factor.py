@@ -56,6 +56,16 @@ def test_staff_without_second_factor_gets_no_admin_page(client, make_user, role)
             assert response.url == reverse("mfa_activate_totp"), (path, method, response.url)
 
 
+def test_an_officer_still_owing_a_second_factor_can_answer_the_staff_survey(client, make_user):
+    from tests.surveys.factories import invite, staff_survey_wave
+
+    token = invite(staff_survey_wave())
+    sign_in(client, make_user(roles.INCLUSION_ANALYSTS))  # a password only, no authenticator
+    response = client.get(f"/survey/{token}/")
+    assert response.status_code == 200
+    assert client.get("/admin/").url == reverse("mfa_activate_totp")  # the admin still is not
+
+
 def test_wagtail_login_form_is_never_served(client, make_user):
     user = make_user(roles.ENGAGEMENT_MANAGERS)
     response = client.get("/admin/login/")
