@@ -16,7 +16,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from surveys import classifications, selectors
 from surveys.analysis.groups import CHOOSABLE_GROUPS, GROUP_LABELS, presentation_order
-from surveys.models import AggregatedCount, Answer, Question, Wave
+from surveys.models import AggregatedCount, Answer, Question, Survey, Wave
 
 OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 OPTION_VALUE_MAX = 60  # Answer.value
@@ -204,6 +204,33 @@ class WaveAdminForm(WagtailAdminModelForm):
         super().__init__(*args, **kwargs)
         if "year" in self.fields and not self.instance.pk:
             self.fields["year"].initial = timezone.localdate().year
+
+    def clean(self):
+        cleaned = super().clean()
+        survey = cleaned.get("survey")
+        if not self.instance.pk and survey is not None:
+            # A new board evaluation hides who answered, however it is created; the invitations
+            # page can change that until the first invitation is queued.
+            self.instance.participation = (
+                Wave.Participation.HIDDEN
+                if survey.kind == Survey.Kind.BOARD_EVALUATION
+                else Wave.Participation.STANDARD
+            )
+        return cleaned
+
+
+class WaveParticipationForm(forms.Form):
+    """Whether a wave hides who answered (on its invitations page, before anything is sent)."""
+
+    participation = forms.ChoiceField(
+        label="Who answered",
+        choices=Wave.Participation.choices,
+        widget=forms.RadioSelect,
+        help_text="Hidden keeps the invited addresses on a list apart from the links, so not "
+        "even someone with the database can tell who answered; reminders then go to everyone "
+        "invited, without a new link. Standard keeps each address on its link until it is used, "
+        "so reminders go only to those who have not answered, but the database shows who did.",
+    )
 
 
 # --- Invitations ------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Wagtail admin pages for surveys that a generic viewset does not cover.
 
-A wave's questions (copy from the previous wave, reorder), its invitations and reminders, each
-batch's sending progress, and the board's annual evaluation. Every page shows numbers only:
-nobody is ever shown who was invited, who has answered or who has not.
+A wave's questions (copy from the previous wave, reorder), its invitations, reminders and whether
+it hides who answered, each batch's sending progress, and the board's annual evaluation. Every
+page shows numbers only: nobody is ever shown who was invited, who has answered or who has not.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from wagtail import hooks
+
 from surveys import classifications, selectors, services
 from surveys.admin_forms import (
     ETHNICITY_DESCRIPTION,
@@ -21,6 +23,7 @@ from surveys.admin_forms import (
     MAX_ADDRESSES,
     BoardEvaluationForm,
     InvitationUploadForm,
+    WaveParticipationForm,
 )
 from surveys.models import InvitationBatch, Question, Survey, Wave
 
@@ -28,6 +31,16 @@ from surveys.models import InvitationBatch, Question, Survey, Wave
 MAX_INVALID_SHOWN = 100
 # How many recent batches the invitations page lists.
 RECENT_BATCHES = 20
+
+
+@hooks.register("register_log_actions")
+def register_participation_log_action(actions):
+    # Here rather than with the other survey actions in wagtail_hooks: it belongs to this page.
+    actions.register_action(
+        "surveys.wave.participation",
+        "Choose who answered is hidden or not",
+        "Changed whether the wave hides who answered",
+    )
 
 
 def _require(request, *permissions: str) -> None:
@@ -179,6 +192,81 @@ def _batch_queued_message(batch: InvitationBatch, *, skipped: int, repeated: int
     return " ".join(parts)
 
 
+def _invite_board(request, wave: Wave):
+    if wave.survey.kind != Survey.Kind.BOARD_EVALUATION:
+        messages.error(request, "Board members are invited only to the board evaluation.")
+        return redirect("surveys_wave_invitations", pk=wave.pk)
+    emails = services.board_member_emails()
+    if not emails:
+        messages.error(request, "There are no current board members to invite.")
+        return redirect("surveys_wave_invitations", pk=wave.pk)
+    try:
+        batch = services.invitation_batch_create(wave=wave, emails=emails, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("surveys_wave_invitations", pk=wave.pk)
+    messages.success(
+        request, _batch_queued_message(batch, skipped=len(emails) - batch.total, repeated=0)
+    )
+    return redirect("surveys_batch_progress", pk=batch.pk)
+
+
+def _set_participation(request, wave: Wave):
+    form = WaveParticipationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether this wave hides who answered.")
+        return redirect("surveys_wave_invitations", pk=wave.pk)
+    try:
+        wave = services.wave_participation_set(
+            wave=wave, participation=form.cleaned_data["participation"], by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "This wave hides who answered."
+            if wave.hides_participation
+            else "This wave keeps each address on its link until it is used.",
+        )
+    return redirect("surveys_wave_invitations", pk=wave.pk)
+
+
+def _upload(request, wave: Wave):
+    """The pasted or uploaded list: (form, invalid entries, queued batch) or a redirect."""
+    form = InvitationUploadForm(request.POST, request.FILES)
+    invalid: list[str] = []
+    if not form.is_valid():
+        return form, invalid, None
+    raw = form.raw_entries()
+    valid, invalid = services.parse_email_list(raw)
+    if len(valid) > MAX_ADDRESSES:
+        form.add_error(
+            None,
+            f"There are {len(valid):,} addresses: send at most {MAX_ADDRESSES:,} at a time.",
+        )
+        return form, invalid, None
+    if not valid:
+        form.add_error(None, "None of the entries is an email address.")
+        return form, invalid, None
+    try:
+        batch = services.invitation_batch_create(wave=wave, emails=valid, by=request.user)
+    except ValidationError as error:
+        form.add_error(None, error.messages)
+        return form, invalid, None
+    message = _batch_queued_message(
+        batch,
+        skipped=len(valid) - batch.total,
+        repeated=_count_entries(raw) - len(invalid) - len(valid),
+    )
+    if not invalid:
+        messages.success(request, message)
+        return redirect("surveys_batch_progress", pk=batch.pk)
+    # Show what could not be used, ready to correct and send again.
+    form = InvitationUploadForm(initial={"emails": "\n".join(invalid[:MAX_INVALID_SHOWN])})
+    return form, invalid, {"batch": batch, "message": message}
+
+
 def wave_invitations(request, pk: int):
     """Invite people to a wave by pasting or uploading addresses; counts only, never names."""
     _require(request, "surveys.view_invitationbatch")
@@ -189,58 +277,15 @@ def wave_invitations(request, pk: int):
     queued = None
     if request.method == "POST":
         _require(request, "surveys.add_invitationbatch")
-        if request.POST.get("action") == "board":
-            if not is_board_evaluation:
-                messages.error(request, "Board members are invited only to the board evaluation.")
-                return redirect("surveys_wave_invitations", pk=wave.pk)
-            emails = services.board_member_emails()
-            if not emails:
-                messages.error(request, "There are no current board members to invite.")
-                return redirect("surveys_wave_invitations", pk=wave.pk)
-            try:
-                batch = services.invitation_batch_create(wave=wave, emails=emails, by=request.user)
-            except ValidationError as error:
-                messages.error(request, " ".join(error.messages))
-                return redirect("surveys_wave_invitations", pk=wave.pk)
-            messages.success(
-                request,
-                _batch_queued_message(batch, skipped=len(emails) - batch.total, repeated=0),
-            )
-            return redirect("surveys_batch_progress", pk=batch.pk)
-
-        form = InvitationUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            raw = form.raw_entries()
-            valid, invalid = services.parse_email_list(raw)
-            if len(valid) > MAX_ADDRESSES:
-                form.add_error(
-                    None,
-                    f"There are {len(valid):,} addresses: send at most {MAX_ADDRESSES:,} at a "
-                    "time.",
-                )
-            elif not valid:
-                form.add_error(None, "None of the entries is an email address.")
-            else:
-                try:
-                    batch = services.invitation_batch_create(
-                        wave=wave, emails=valid, by=request.user
-                    )
-                except ValidationError as error:
-                    form.add_error(None, error.messages)
-                else:
-                    message = _batch_queued_message(
-                        batch,
-                        skipped=len(valid) - batch.total,
-                        repeated=_count_entries(raw) - len(invalid) - len(valid),
-                    )
-                    if not invalid:
-                        messages.success(request, message)
-                        return redirect("surveys_batch_progress", pk=batch.pk)
-                    # Show what could not be used, ready to correct and send again.
-                    queued = {"batch": batch, "message": message}
-                    form = InvitationUploadForm(
-                        initial={"emails": "\n".join(invalid[:MAX_INVALID_SHOWN])}
-                    )
+        action = request.POST.get("action")
+        if action == "board":
+            return _invite_board(request, wave)
+        if action == "participation":
+            return _set_participation(request, wave)
+        outcome = _upload(request, wave)
+        if not isinstance(outcome, tuple):
+            return outcome
+        form, invalid, queued = outcome
 
     rate = selectors.wave_response_rate(wave=wave)
     batches = (
@@ -258,6 +303,7 @@ def wave_invitations(request, pk: int):
             "is_open": wave.is_open(),
             "rate": rate,
             "waiting": rate["invited"] - rate["responded"],
+            "to_remind": selectors.wave_reminder_count(wave=wave),
             "form": form,
             "invalid": invalid[:MAX_INVALID_SHOWN],
             "invalid_more": max(0, len(invalid) - MAX_INVALID_SHOWN),
@@ -267,6 +313,10 @@ def wave_invitations(request, pk: int):
             "is_board_evaluation": is_board_evaluation,
             "board_member_count": len(services.board_member_emails()) if is_board_evaluation else 0,
             "can_send": request.user.has_perm("surveys.add_invitationbatch"),
+            "participation_form": WaveParticipationForm(
+                initial={"participation": wave.participation}
+            ),
+            "participation_locked": selectors.wave_has_invitations(wave=wave),
             "header_title": f"{wave}: invitations",
         },
     )
@@ -293,6 +343,7 @@ def wave_reminders(request, pk: int):
             "is_open": wave.is_open(),
             "rate": rate,
             "waiting": rate["invited"] - rate["responded"],
+            "to_remind": selectors.wave_reminder_count(wave=wave),
             "header_title": f"{wave}: send reminders",
         },
     )

@@ -39,6 +39,7 @@ from surveys.models import (
     Survey,
     SurveyInvitation,
     Wave,
+    WaveInvitee,
 )
 from surveys.tokens import hash_token
 
@@ -520,13 +521,24 @@ def _build_board_evaluation(*, rng: random.Random, today: date) -> Wave | None:
 
 
 def _demo_link(*, wave: Wave, token: str, email: str) -> str:
-    """A link the person running the demo can open; a fresh one if the known one was used."""
+    """A link the person running the demo can open; a fresh one if the known one was used.
+
+    In a wave that hides participation the link holds no address: the address goes on the
+    wave's invitee list instead, as the invitation service does.
+    """
+    if wave.hides_participation:
+        WaveInvitee.objects.get_or_create(wave=wave, email=email)
+        email = ""
     invitation = SurveyInvitation.objects.filter(token_hash=hash_token(token)).first()
     if invitation is None:
         SurveyInvitation.objects.create(wave=wave, email=email, token_hash=hash_token(token))
     elif invitation.used or invitation.wave_id != wave.pk:
-        unused = SurveyInvitation.objects.filter(wave=wave, email=email, used=False).first()
         token = secrets.token_urlsafe(24)
+        unused = (
+            SurveyInvitation.objects.filter(wave=wave, email=email, used=False).first()
+            if email
+            else None
+        )
         if unused is not None:
             unused.token_hash = hash_token(token)
             unused.save(update_fields=["token_hash"])
@@ -543,9 +555,8 @@ def _invite_board(*, wave: Wave, analyst) -> int:
         for email in services.board_member_emails()
         if not board_member or email != board_member.email
     ]
-    invited = set(
-        SurveyInvitation.objects.filter(wave=wave, email__in=emails).values_list("email", flat=True)
-    )
+    already = WaveInvitee.objects if wave.hides_participation else SurveyInvitation.objects
+    invited = set(already.filter(wave=wave, email__in=emails).values_list("email", flat=True))
     emails = [email for email in emails if email not in invited]
     if not emails:
         return 0

@@ -1,31 +1,56 @@
-"""Taking a survey: one page of questions as a form, and the draft kept in the session.
+"""Taking a survey: one page of questions as a form, and the draft of answers not yet sent.
 
 The service's ``clean_answers`` is the only judge of an answer, so the form's fields accept
 whatever was posted and ``clean`` hands the page to it; its messages are shown per question.
 
-A draft lives in the server-side session, never in a table next to the invitation. It is keyed
-by a hash derived from the link's token that differs from the invitation's stored
-``token_hash``, so even the session table cannot be joined to an invitation row.
+A draft is never in the sign-in session, where it would sit beside ``_auth_user_id`` for anyone
+signed in. It is a ``SurveyDraft`` row holding nothing but its wave, an expiry date and the
+answers sealed with AES-GCM. The browser keeps a random secret in a cookie of its own (never the
+session's); the row's key and its encryption key are derived from that secret, the link's token
+and ``SECRET_KEY``. So the database, even with the server's key, can neither open a draft nor
+tie it to an invitation or a person, and a stolen database and cookie cannot either without the
+server's key. Free text makes a draft too large for a cookie (4 KB), hence the row.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import os
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
-from surveys import classifications, services
+from surveys import classifications, selectors, services
 from surveys.models import Question, Wave
-from surveys.tokens import hash_token
 
 ANSWER_PREFIX = "answer"
-DRAFTS_SESSION_KEY = "survey_drafts"
 # A free-text draft kept when someone goes back from a page with errors: more than the service
-# accepts (so nothing they typed is cut), but bounded so the session cannot be stuffed.
+# accepts (so nothing they typed is cut), but bounded so a draft cannot be stuffed.
 DRAFT_TEXT_LIMIT = 10_000
 CHECK = "check"
+
+DRAFT_COOKIE = "survey_draft"
+DRAFT_SALT = "surveys.forms.SurveyDraft"
+BROWSER_SECRET_BYTES = 32
+NONCE_BYTES = 12
+# Sealed drafts are padded to a whole number of these, so a row's size says little about how
+# much has been written.
+DRAFT_BUCKET_BYTES = 4096
 
 
 def _raw_value(value) -> str | list[str]:
@@ -228,22 +253,91 @@ def summary_rows(*, questions: Iterable[Question], answers: Mapping[str, object]
     return rows
 
 
-def draft_key(token: str) -> str:
-    """The session key of a link's draft: a hash of the token, but not the stored one."""
-    return hash_token(f"survey-draft:{token}")
+def _server_secrets() -> list[str]:
+    # Drafts made before a SECRET_KEY rotation still open while the old key is a fallback.
+    return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+
+
+def draft_keys(browser_secret: bytes, token: str) -> list[tuple[str, bytes]]:
+    """(row key, AES-256 key) of one link's draft in one browser, for each server key."""
+    keys = []
+    for secret in _server_secrets():
+        server = salted_hmac(DRAFT_SALT, "draft", secret=secret, algorithm="sha256").digest()
+        derived = HKDF(
+            algorithm=hashes.SHA256(), length=64, salt=server, info=b"survey draft"
+        ).derive(browser_secret + token.encode())
+        keys.append((derived[:32].hex(), derived[32:]))
+    return keys
+
+
+def seal_draft(content: dict, *, key: bytes, draft_id: str) -> str:
+    plain = json.dumps(content, separators=(",", ":")).encode()
+    size = -(-(len(plain) + 1) // DRAFT_BUCKET_BYTES) * DRAFT_BUCKET_BYTES
+    padded = plain + b"\x80" + bytes(size - len(plain) - 1)
+    nonce = os.urandom(NONCE_BYTES)
+    # The row's key is authenticated with the answers, so a sealed draft cannot be moved.
+    sealed = AESGCM(key).encrypt(nonce, padded, draft_id.encode())
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_draft(sealed: str, *, key: bytes, draft_id: str) -> dict:
+    """The draft, or ``ValueError`` if it was not sealed with this key for this row."""
+    try:
+        raw = base64.urlsafe_b64decode(sealed.encode())
+        padded = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], draft_id.encode())
+        content = json.loads(padded.rstrip(b"\x00")[:-1])
+    except (InvalidTag, binascii.Error, ValueError) as error:
+        raise ValueError("Not a draft this browser and server can open") from error
+    if not isinstance(content, dict):
+        raise ValueError("Not a draft")
+    return content
+
+
+def _browser_secret(request) -> bytes | None:
+    value = request.COOKIES.get(DRAFT_COOKIE, "")
+    if len(value) != 43:  # 32 bytes, base64 without padding
+        return None
+    try:
+        secret = base64.urlsafe_b64decode(value + "=")
+    except (binascii.Error, ValueError):
+        return None
+    return secret if len(secret) == BROWSER_SECRET_BYTES else None
+
+
+def draft_days() -> int:
+    return settings.SURVEY_DRAFT_DAYS
 
 
 class SurveyDraft:
-    """Answers given so far through one link, in this browser's server-side session."""
+    """Answers given so far through one link in this browser, kept sealed until submitted.
 
-    def __init__(self, session, token: str):
-        self.session = session
-        self.key = draft_key(token)
+    Read once per request (one query, and none at all for a browser without the cookie);
+    ``save_page`` writes one row; the view sets the cookie (``write_cookie``) on its response.
+    """
+
+    def __init__(self, request, *, token: str, wave: Wave):
+        self.token = token
+        self.wave = wave
+        self.secret = _browser_secret(request)
+        self.cookie_needed = False
+        self._content: dict | None = None
+
+    def _keys(self) -> list[tuple[str, bytes]]:
+        return draft_keys(self.secret, self.token) if self.secret else []
 
     def _stored(self) -> dict:
-        drafts = self.session.get(DRAFTS_SESSION_KEY)
-        draft = drafts.get(self.key) if isinstance(drafts, dict) else None
-        return draft if isinstance(draft, dict) else {}
+        if self._content is None:
+            self._content = {}
+            keys = self._keys()
+            found = selectors.draft_sealed(draft_ids=[draft_id for draft_id, _ in keys])
+            for draft_id, key in keys:
+                if draft_id in found:
+                    try:
+                        self._content = open_draft(found[draft_id], key=key, draft_id=draft_id)
+                    except ValueError:
+                        continue
+                    break
+        return self._content
 
     @property
     def answers(self) -> dict[str, object]:
@@ -264,17 +358,37 @@ class SurveyDraft:
             merged.pop(question.key, None)
             if question.key in answers:
                 merged[question.key] = answers[question.key]
-        drafts = self.session.get(DRAFTS_SESSION_KEY)
-        drafts = dict(drafts) if isinstance(drafts, dict) else {}
-        drafts[self.key] = {"answers": merged, "at": at}
-        self.session[DRAFTS_SESSION_KEY] = drafts
+        content = {"answers": merged, "at": at}
+        if self.secret is None:
+            self.secret = secrets.token_bytes(BROWSER_SECRET_BYTES)
+        (draft_id, key), *older = self._keys()
+        # A date, never a time; a draft never outlives its wave.
+        expires_on = min(timezone.localdate() + timedelta(days=draft_days()), self.wave.closes_on)
+        services.draft_save(
+            draft_id=draft_id,
+            wave=self.wave,
+            sealed=seal_draft(content, key=key, draft_id=draft_id),
+            expires_on=expires_on,
+            replaces=[older_id for older_id, _ in older],
+        )
+        self._content = content
+        self.cookie_needed = True
 
     def delete(self) -> None:
-        drafts = self.session.get(DRAFTS_SESSION_KEY)
-        if not isinstance(drafts, dict):
+        if self.secret is not None:
+            services.draft_delete(draft_ids=[draft_id for draft_id, _ in self._keys()])
+        self._content = {}
+
+    def write_cookie(self, response) -> None:
+        """Give (or renew) this browser's secret: only here, never in the session."""
+        if not self.cookie_needed or self.secret is None:
             return
-        drafts = {key: draft for key, draft in drafts.items() if key != self.key}
-        if drafts:
-            self.session[DRAFTS_SESSION_KEY] = drafts
-        else:
-            self.session.pop(DRAFTS_SESSION_KEY, None)
+        response.set_cookie(
+            DRAFT_COOKIE,
+            base64.urlsafe_b64encode(self.secret).decode().rstrip("="),
+            max_age=draft_days() * 24 * 60 * 60,
+            path=reverse("surveys:thank_you").removesuffix("thank-you/"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )

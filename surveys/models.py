@@ -4,7 +4,10 @@ Anonymity is structural. A ``SurveyInvitation`` (hashed token, used flag, and th
 only until it is used) and a ``Response`` share nothing but their wave: no foreign key either
 way, no user, no IP address, no timestamp finer than a date, and responses have random UUID
 keys. Free-text answers are stored in their own table with no link to a response at all, so
-they can never be shown next to demographic answers. See the README's data protection section.
+they can never be shown next to demographic answers. A wave that hides participation keeps its
+invited addresses in ``WaveInvitee``, apart from the links, so not even who answered can be
+read. Answers not yet submitted wait in a ``SurveyDraft`` that only the respondent's browser can
+open. See the README's "Surveys and anonymity" section.
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ class Survey(models.Model):
 class Wave(models.Model):
     """One year's run of a survey."""
 
+    class Participation(models.TextChoices):
+        # What someone holding the database can tell: see the README's "Who answered".
+        STANDARD = "standard", "Standard: reminders go only to those who have not answered"
+        HIDDEN = "hidden", "Hidden: nobody can tell who answered, even from the database"
+
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="waves")
     year = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(2000), MaxValueValidator(2100)]
@@ -65,6 +73,13 @@ class Wave(models.Model):
     # Used invitation records removed by the retention task (apply_retention) are still counted
     # as invited and responded, so the wave's response rate does not change when they go.
     used_invitations_deleted = models.PositiveIntegerField(default=0, editable=False)
+    participation = models.CharField(
+        max_length=8,
+        choices=Participation.choices,
+        default=Participation.STANDARD,
+        editable=False,
+        help_text="Set on the wave's invitations page until the first invitation is queued.",
+    )
 
     class Meta:
         ordering = ["survey", "-year"]
@@ -89,6 +104,10 @@ class Wave(models.Model):
 
     def has_closed(self, today=None) -> bool:
         return (today or timezone.localdate()) > self.closes_on
+
+    @property
+    def hides_participation(self) -> bool:
+        return self.participation == self.Participation.HIDDEN
 
 
 class Question(models.Model):
@@ -202,7 +221,10 @@ class SurveyInvitation(models.Model):
     """A single-use link to a wave. Nothing here points at a response, or is pointed at by one.
 
     The email address is kept only while the link is unused (for reminders) and erased when the
-    response is stored, so a used record holds no more than a hash and a flag.
+    response is stored, so a used record holds no more than a hash and a flag. In a wave that
+    hides participation it never holds an address (they are in ``WaveInvitee``), and every batch
+    sent rewrites the wave's links in random order with one date (``services``), so no row tells
+    whose link it is.
     """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitations")
@@ -217,6 +239,50 @@ class SurveyInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"Invitation to {self.wave}"
+
+
+class WaveInvitee(models.Model):
+    """An address invited to a wave that hides participation: the list reminders go to.
+
+    No link to ``SurveyInvitation`` in either direction and nothing that records when or in
+    which batch the address was added, so the list says who was invited and nothing about who
+    has answered. Deleted when the wave has closed (``release_survey_responses``).
+    """
+
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="invitees")
+    email = models.EmailField()
+
+    class Meta:
+        constraints = [
+            # The invitation service skips addresses already on the list; this makes it a rule.
+            models.UniqueConstraint(fields=["wave", "email"], name="one_invitee_per_wave_address")
+        ]
+
+    def __str__(self) -> str:
+        return f"Invitee to {self.wave}"
+
+
+class SurveyDraft(models.Model):
+    """The answers given so far through one link in one browser, before they are submitted.
+
+    Never in the sign-in session, and nothing here names the browser or the person: the key and
+    the encryption key are both derived from a random secret held only in that browser's own
+    survey cookie, the link's token and ``SECRET_KEY`` (``surveys.forms.SurveyDraft``), so the
+    database, even with the server's key, can neither open a draft nor tie it to an invitation.
+    Kept only until a date (never a time) a few days ahead, then deleted by
+    ``release_survey_responses``; submitting deletes it in the same transaction.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64, editable=False)
+    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="+")
+    sealed = models.TextField(editable=False)
+    expires_on = models.DateField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_on"])]
+
+    def __str__(self) -> str:
+        return f"Unsubmitted answers to {self.wave}"
 
 
 class Response(models.Model):

@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from cms.platform.disclosure import disclosure_threshold
 from surveys.analysis.groups import NOT_ANSWERED
@@ -16,8 +17,10 @@ from surveys.models import (
     Measure,
     PendingResponse,
     Question,
+    SurveyDraft,
     SurveyInvitation,
     Wave,
+    WaveInvitee,
 )
 from surveys.tokens import hash_token
 
@@ -27,6 +30,17 @@ def invitation_for_token(*, token: str) -> SurveyInvitation | None:
         SurveyInvitation.objects.select_related("wave__survey")
         .filter(token_hash=hash_token(token))
         .first()
+    )
+
+
+def draft_sealed(*, draft_ids: list[str]) -> dict[str, str]:
+    """The sealed drafts under these keys that have not expired (the purge may not have run)."""
+    if not draft_ids:
+        return {}
+    return dict(
+        SurveyDraft.objects.filter(
+            pk__in=draft_ids, expires_on__gte=timezone.localdate()
+        ).values_list("pk", "sealed")
     )
 
 
@@ -67,6 +81,28 @@ def wave_response_rate(*, wave: Wave) -> dict:
         "responses": wave.responses.count(),
         "rate": round(100 * responded / invited) if invited else None,
     }
+
+
+def reminder_recipients(*, wave: Wave):
+    """Whom a reminder goes to (rows with ``pk`` and ``email``): everyone on the list of a wave
+    that hides participation (it cannot know who answered), otherwise each unused link that
+    still has an address."""
+    if wave.hides_participation:
+        return WaveInvitee.objects.filter(wave=wave)
+    return SurveyInvitation.objects.filter(wave=wave, used=False).exclude(email="")
+
+
+def wave_reminder_count(*, wave: Wave) -> int:
+    return reminder_recipients(wave=wave).count()
+
+
+def wave_has_invitations(*, wave: Wave) -> bool:
+    """Whether anything has been queued or sent, after which the participation mode is fixed."""
+    return (
+        wave.invitation_batches.exists()
+        or SurveyInvitation.objects.filter(wave=wave).exists()
+        or WaveInvitee.objects.filter(wave=wave).exists()
+    )
 
 
 # -- Analysis ------------------------------------------------------------------------------

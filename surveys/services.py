@@ -1,11 +1,13 @@
-"""Writes for surveys: design, invitations, reminders, and the anonymous submission."""
+"""Writes for surveys: design, invitations, reminders, drafts, and the anonymous submission."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Mapping
+from importlib import import_module
 
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -18,7 +20,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from cms.platform import audiences
-from surveys import sealing
+from surveys import sealing, selectors
 from surveys.models import (
     Answer,
     FreeTextAnswer,
@@ -27,8 +29,10 @@ from surveys.models import (
     Question,
     Response,
     Survey,
+    SurveyDraft,
     SurveyInvitation,
     Wave,
+    WaveInvitee,
 )
 from surveys.tokens import hash_token, new_token
 
@@ -107,7 +111,14 @@ def board_evaluation_create(*, year: int, opens_on, closes_on, by=None) -> Wave:
             "safe and not extractive. Answers are anonymous.",
         },
     )
-    wave = Wave(survey=survey, year=year, opens_on=opens_on, closes_on=closes_on)
+    # A board of a dozen: knowing who answered is close to knowing what they said.
+    wave = Wave(
+        survey=survey,
+        year=year,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        participation=Wave.Participation.HIDDEN,
+    )
     wave.full_clean()
     wave.save()
     Question.objects.bulk_create(
@@ -153,20 +164,58 @@ def parse_email_list(raw: str) -> tuple[list[str], list[str]]:
 
 
 @transaction.atomic
+def wave_participation_set(*, wave: Wave, participation: str, by) -> Wave:
+    """Choose whether the wave hides who answered; only before anything has been sent.
+
+    The two modes keep addresses in different places (on the links, or on a list apart from
+    them), so a wave cannot change once an invitation is queued.
+    """
+    wave = Wave.objects.select_for_update().get(pk=wave.pk)
+    if participation not in Wave.Participation.values:
+        raise ValidationError("Choose one of the options.")
+    if selectors.wave_has_invitations(wave=wave):
+        raise ValidationError(
+            "Invitations to this wave have been sent, so who answered can no longer be hidden "
+            "or shown differently."
+        )
+    if wave.participation != participation:
+        wave.participation = participation
+        wave.save(update_fields=["participation"])
+        log(
+            instance=wave,
+            action="surveys.wave.participation",
+            user=by,
+            data={"participation": participation},
+        )
+    return wave
+
+
+@transaction.atomic
 def invitation_batch_create(*, wave: Wave, emails: Iterable[str], by) -> InvitationBatch:
     """Queue single-use links to a wave for these addresses; the task worker sends them.
 
     Addresses already invited to this wave are skipped, so an upload can be repeated safely.
+    In a wave that hides participation the addresses go on its invitee list now, in random
+    order and apart from the links (which never hold an address there).
     """
+    # Locked, so the mode cannot change and two uploads cannot list one address twice.
+    wave = Wave.objects.select_for_update().select_related("survey").get(pk=wave.pk)
     if wave.has_closed():
         raise ValidationError("This wave has closed: no more invitations can be sent.")
     emails = list(dict.fromkeys(e.strip().lower() for e in emails if e.strip()))
-    already = set(
-        SurveyInvitation.objects.filter(wave=wave, email__in=emails).values_list("email", flat=True)
+    invited = (
+        WaveInvitee.objects.filter(wave=wave)
+        if wave.hides_participation
+        else SurveyInvitation.objects.filter(wave=wave)
     )
+    already = set(invited.filter(email__in=emails).values_list("email", flat=True))
     to_send = [email for email in emails if email not in already]
     if not to_send:
         raise ValidationError("Everyone on this list has already been invited to this wave.")
+    if wave.hides_participation:
+        listed = [WaveInvitee(wave=wave, email=email) for email in to_send]
+        random.SystemRandom().shuffle(listed)
+        WaveInvitee.objects.bulk_create(listed)
     batch = InvitationBatch.objects.create(
         wave=wave,
         kind=InvitationBatch.Kind.INVITATION,
@@ -183,11 +232,13 @@ def invitation_batch_create(*, wave: Wave, emails: Iterable[str], by) -> Invitat
 def reminders_create(*, wave: Wave, by) -> InvitationBatch:
     """Remind everyone who has not responded, with a fresh link (the old one stops working).
 
-    Nobody is shown who has or has not responded: the analyst sees only the count reminded.
+    In a wave that hides participation, remind everyone invited, without a link: "if you have
+    already answered, thank you; if not, use the link in your invitation". Nobody is shown who
+    has or has not responded: the analyst sees only the count reminded.
     """
     if not wave.is_open():
         raise ValidationError("Reminders can only be sent while the wave is open.")
-    count = SurveyInvitation.objects.filter(wave=wave, used=False).exclude(email="").count()
+    count = selectors.wave_reminder_count(wave=wave)
     if not count:
         raise ValidationError("There is nobody left to remind.")
     batch = InvitationBatch.objects.create(
@@ -215,8 +266,14 @@ def _survey_url(token: str) -> str:
     )
 
 
-def _send_link(*, wave: Wave, email: str, token: str, reminder: bool) -> None:
-    context = {"wave": wave, "url": _survey_url(token), "reminder": reminder}
+def _send_link(*, wave: Wave, email: str, token: str | None, reminder: bool) -> None:
+    """One email: an invitation or a reminder with its link, or (``token`` None, in a wave that
+    hides participation) a reminder that points to the invitation already sent."""
+    context = {
+        "wave": wave,
+        "url": _survey_url(token) if token else None,
+        "reminder": reminder,
+    }
     subject = (
         f"Reminder: {wave.survey.name} closes on {wave.closes_on:%-d %B}"
         if reminder
@@ -226,10 +283,50 @@ def _send_link(*, wave: Wave, email: str, token: str, reminder: bool) -> None:
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False)
 
 
+def _batch_targets(batch: InvitationBatch, wave: Wave) -> list[tuple[int | None, str]]:
+    """(invitation id or None, address) for each email the batch sends, in random order when
+    the wave hides participation (so neither the links' rows nor the mail log follow the list)."""
+    if batch.kind == InvitationBatch.Kind.REMINDER:
+        targets = list(selectors.reminder_recipients(wave=wave).values_list("pk", "email"))
+    else:
+        targets = [(None, email) for email in batch.pending_emails]
+    if wave.hides_participation:
+        random.SystemRandom().shuffle(targets)
+    return targets
+
+
+def _send_one(*, batch: InvitationBatch, wave: Wave, invitation_id, email: str) -> bool:
+    """Make (or renew) one link and email it, in one transaction; False if nothing was due."""
+    reminder = batch.kind == InvitationBatch.Kind.REMINDER
+    if reminder and wave.hides_participation:
+        # No new link: a second link would let someone who has answered answer again.
+        _send_link(wave=wave, email=email, token=None, reminder=True)
+        return True
+    token = new_token()
+    with transaction.atomic():
+        if reminder:
+            updated = SurveyInvitation.objects.filter(pk=invitation_id, used=False).update(
+                token_hash=hash_token(token),
+                reminders_sent=F("reminders_sent") + 1,
+            )
+            if not updated:
+                return False  # answered meanwhile
+        else:
+            SurveyInvitation.objects.create(
+                wave=wave,
+                email="" if wave.hides_participation else email,
+                token_hash=hash_token(token),
+            )
+        _send_link(wave=wave, email=email, token=token, reminder=reminder)
+    return True
+
+
 def invitation_batch_send(*, batch_id: int) -> InvitationBatch:
     """The task body: make each link, email it, and record progress as it goes.
 
-    The raw token exists only in memory and in the email; the database keeps its hash.
+    The raw token exists only in memory and in the email; the database keeps its hash. In a wave
+    that hides participation, an address whose email failed leaves its list (so it can be sent
+    again), and the wave's links are rewritten at the end (``_invitations_rewrite``).
     """
     batch = InvitationBatch.objects.select_related("wave__survey").get(pk=batch_id)
     if batch.status == InvitationBatch.Status.DONE:
@@ -237,43 +334,66 @@ def invitation_batch_send(*, batch_id: int) -> InvitationBatch:
     batch.status = InvitationBatch.Status.SENDING
     batch.save(update_fields=["status"])
     wave = batch.wave
-    reminder = batch.kind == InvitationBatch.Kind.REMINDER
-    if reminder:
-        targets = list(
-            SurveyInvitation.objects.filter(wave=wave, used=False)
-            .exclude(email="")
-            .values_list("pk", "email")
-        )
-    else:
-        targets = [(None, email) for email in batch.pending_emails]
-    for index, (invitation_id, email) in enumerate(targets, start=1):
-        token = new_token()
+    inviting = batch.kind == InvitationBatch.Kind.INVITATION
+    for index, (invitation_id, email) in enumerate(_batch_targets(batch, wave), start=1):
         try:
-            with transaction.atomic():
-                if reminder:
-                    updated = SurveyInvitation.objects.filter(pk=invitation_id, used=False).update(
-                        token_hash=hash_token(token),
-                        reminders_sent=F("reminders_sent") + 1,
-                    )
-                    if not updated:
-                        continue  # answered meanwhile
-                else:
-                    SurveyInvitation.objects.create(
-                        wave=wave, email=email, token_hash=hash_token(token)
-                    )
-                _send_link(wave=wave, email=email, token=token, reminder=reminder)
+            due = _send_one(batch=batch, wave=wave, invitation_id=invitation_id, email=email)
         except Exception:  # one bad address must not stop the batch
             batch.failed += 1
+            if inviting and wave.hides_participation:
+                WaveInvitee.objects.filter(wave=wave, email=email).delete()
         else:
+            if not due:
+                continue
             batch.sent += 1
         if index % PROGRESS_EVERY == 0:
             batch.save(update_fields=["sent", "failed"])
+    if inviting and wave.hides_participation:
+        _invitations_rewrite(wave)
     batch.status = (
         InvitationBatch.Status.DONE if not batch.failed else InvitationBatch.Status.FAILED
     )
     batch.pending_emails = []
     batch.save(update_fields=["sent", "failed", "status", "pending_emails"])
     return batch
+
+
+def _invitations_rewrite(wave: Wave) -> None:
+    """Rewrite every link of a wave that hides participation: random order, one date.
+
+    Otherwise the links of a later, smaller batch (a member who joined the board mid-wave) would
+    stand out by their keys, row order, date or transaction id, and their used flag would say
+    whether that person answered. A link keeps its hash and used flag; a submission claims it by
+    hash, so a link rewritten while someone answers still works (see ``response_submit``).
+    """
+    with transaction.atomic():
+        rows = list(
+            SurveyInvitation.objects.select_for_update()
+            .filter(wave=wave)
+            .order_by()
+            .values_list("token_hash", "used", "created_on")
+        )
+        if not rows:
+            return
+        first_day = min(created_on for _, _, created_on in rows)
+        random.SystemRandom().shuffle(rows)
+        SurveyInvitation.objects.filter(wave=wave).delete()
+        SurveyInvitation.objects.bulk_create(
+            SurveyInvitation(wave=wave, token_hash=token_hash, used=used, created_on=first_day)
+            for token_hash, used, _ in rows
+        )
+    _vacuum(SurveyInvitation, WaveInvitee)
+
+
+def _vacuum(*models) -> None:
+    """On PostgreSQL, reclaim deleted rows and old row versions now rather than at
+    autovacuum's convenience (VACUUM cannot run inside a transaction; a caller holding one
+    leaves it to autovacuum)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # --- Taking the survey ------------------------------------------------------------------------
@@ -373,13 +493,22 @@ def response_submit(
     cleaned = clean_answers(wave=wave, data=answers, questions=questions)
 
     with transaction.atomic():
-        claimed = SurveyInvitation.objects.filter(pk=invitation.pk, used=False).update(
-            used=True, email="", reminders_sent=0
-        )
+        claimed = _claim(invitation.token_hash)
+        if not claimed and wave.hides_participation:
+            # A batch sent to this wave rewrites its links; on PostgreSQL a claim that waited
+            # for that rewrite to commit misses the new row, which a new statement sees.
+            claimed = _claim(invitation.token_hash)
         if not claimed:
             raise SubmissionError("used")
         PendingResponse.objects.create(wave=wave, sealed=sealing.seal(cleaned))
         _release(wave=wave, questions=questions, at_least=settings.SURVEY_RELEASE_BATCH)
+
+
+def _claim(token_hash: str) -> int:
+    """Use the link if it is still unused: the conditional UPDATE that decides."""
+    return SurveyInvitation.objects.filter(token_hash=token_hash, used=False).update(
+        used=True, email="", reminders_sent=0
+    )
 
 
 def _release(*, wave: Wave, questions: list[Question], at_least: int) -> int:
@@ -439,13 +568,9 @@ def responses_release(*, wave: Wave) -> int:
         if released:
             _reshuffle(wave)
             SurveyInvitation.objects.filter(wave=wave, used=True).update(used=True)
-    if released and connection.vendor == "postgresql" and not connection.in_atomic_block:
-        # The deleted pending rows and the old row versions stay in the table files until a
-        # vacuum; reclaim them now rather than at autovacuum's convenience (VACUUM cannot run
-        # inside a transaction; a caller holding one leaves it to autovacuum).
-        with connection.cursor() as cursor:
-            for model in (PendingResponse, Response, Answer, FreeTextAnswer, SurveyInvitation):
-                cursor.execute(f"VACUUM {connection.ops.quote_name(model._meta.db_table)}")
+    if released:
+        # The deleted pending rows and the old row versions stay in the table files until then.
+        _vacuum(PendingResponse, Response, Answer, FreeTextAnswer, SurveyInvitation)
     return released
 
 
@@ -492,6 +617,63 @@ def closed_waves_release() -> dict[Wave, int]:
     today = timezone.localdate()
     waves = Wave.objects.filter(closes_on__lt=today, pending_responses__isnull=False).distinct()
     return {wave: responses_release(wave=wave) for wave in waves}
+
+
+def closed_waves_tidy(*, today=None) -> dict[str, int]:
+    """What the daily ``release_survey_responses`` deletes besides releasing: drafts past their
+    expiry, the invited lists of closed waves, and expired sessions (Django never deletes those
+    itself, and each names a user)."""
+    expired = Session.objects.filter(expire_date__lt=timezone.now()).count()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return {
+        "expired survey drafts": drafts_purge(today=today),
+        "addresses on the invited lists of closed waves": closed_wave_invitees_delete(today=today),
+        "expired sessions": expired,
+    }
+
+
+@transaction.atomic
+def closed_wave_invitees_delete(*, today=None) -> int:
+    """Delete the invited lists of waves that have closed: reminders were all they were for."""
+    today = today or timezone.localdate()
+    deleted, _ = WaveInvitee.objects.filter(wave__closes_on__lt=today).delete()
+    return deleted
+
+
+# --- Drafts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def draft_save(
+    *, draft_id: str, wave: Wave, sealed: str, expires_on, replaces: Iterable[str] = ()
+) -> None:
+    """Keep one browser's sealed answers to one link (one upsert), in place of any it replaces
+    (the same draft under a ``SECRET_KEY`` since rotated away)."""
+    stale = [key for key in replaces if key != draft_id]
+    if stale:
+        SurveyDraft.objects.filter(pk__in=stale).delete()
+    SurveyDraft.objects.bulk_create(
+        [SurveyDraft(id=draft_id, wave=wave, sealed=sealed, expires_on=expires_on)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["sealed", "expires_on"],
+    )
+
+
+# Called inside the submission's transaction: no savepoint of its own (two more statements).
+@transaction.atomic(savepoint=False)
+def draft_delete(*, draft_ids: Iterable[str]) -> int:
+    """End a draft: submitted, so the answers must not outlive the response."""
+    deleted, _ = SurveyDraft.objects.filter(pk__in=list(draft_ids)).delete()
+    return deleted
+
+
+@transaction.atomic
+def drafts_purge(*, today=None) -> int:
+    """Delete every draft past its expiry date: an abandoned draft leaves nothing behind."""
+    today = today or timezone.localdate()
+    deleted, _ = SurveyDraft.objects.filter(expires_on__lt=today).delete()
+    return deleted
 
 
 @transaction.atomic

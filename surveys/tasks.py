@@ -13,4 +13,6 @@ def send_invitation_batch(*, batch_id: int) -> dict:
 def release_survey_responses() -> dict[str, int]:
     from surveys import services
 
-    return {str(wave): count for wave, count in services.closed_waves_release().items()}
+    released = {str(wave): count for wave, count in services.closed_waves_release().items()}
+    deleted = {f"deleted {kind}": n for kind, n in services.closed_waves_tidy().items()}
+    return {**released, **deleted}

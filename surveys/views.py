@@ -1,9 +1,11 @@
 """Taking a survey through a single-use link: one page of questions at a time, a check of the
 answers, then one anonymous submission.
 
-Answers given so far wait in this browser's server-side session (see ``surveys.forms``), never in
-a table beside the invitation. The token is in every URL here, so these pages never pass it on as a
-referrer, are never cached and ask not to be indexed.
+Answers given so far wait sealed in a draft only this browser can open (see
+``surveys.forms.SurveyDraft``), never in the sign-in session and never beside the invitation.
+Nothing here reads who is signed in except to tell them that their answers are not linked to
+their account. The token is in every URL here, so these pages never pass it on as a referrer, are
+never cached and ask not to be indexed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import re
 from dataclasses import dataclass
 from functools import wraps
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -23,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from surveys import selectors, services
-from surveys.forms import CHECK, QuestionPageForm, SurveyDraft, summary_rows
+from surveys.forms import CHECK, QuestionPageForm, SurveyDraft, draft_days, summary_rows
 from surveys.models import Question, SurveyInvitation, Wave
 
 # Why a link cannot be used, and the page (and status) shown for each reason. The reasons are
@@ -44,12 +45,16 @@ SURVEY_REFERRER_POLICY = "strict-origin"
 
 
 def survey_page(view):
-    """No cache, no referrer beyond the origin, and no indexing, whatever the outcome."""
+    """No cache, no referrer beyond the origin, and no indexing, whatever the outcome; and the
+    draft's own cookie when a draft was saved."""
 
     @never_cache
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
+        draft = getattr(request, "survey_draft", None)
+        if draft is not None:
+            draft.write_cookie(response)
         response.headers["Referrer-Policy"] = SURVEY_REFERRER_POLICY
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
@@ -101,9 +106,8 @@ def _open_link(request: HttpRequest, token: str) -> Link | HttpResponse:
     pages = list(selectors.questions_by_page(wave=wave).values())
     if not pages:  # a wave opened before its questions were written
         return _refuse(request, "not_open", wave, not_ready=True)
-    return Link(
-        token=token, invitation=invitation, pages=pages, draft=SurveyDraft(request.session, token)
-    )
+    request.survey_draft = draft = SurveyDraft(request, token=token, wave=wave)
+    return Link(token=token, invitation=invitation, pages=pages, draft=draft)
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -125,7 +129,7 @@ def _render_page(
             "action_url": link.page_url(number),
             "change": change,
             "introduction": _paragraphs(link.wave.introduction) if number == 1 else [],
-            "draft_hours": max(1, settings.SESSION_COOKIE_AGE // 3600),
+            "draft_days": draft_days(),
         },
     )
 
@@ -202,7 +206,7 @@ def take_check(request: HttpRequest, token: str) -> HttpResponse:
     if isinstance(link, HttpResponse):
         return link
     if link.draft.at is None:
-        # Nothing answered in this browser (or the session expired): start, rather than submit
+        # Nothing answered in this browser (or the draft expired): start, rather than submit
         # an empty response.
         return redirect(reverse("surveys:take", kwargs={"token": token}))
     answers = link.draft.answers
@@ -218,10 +222,6 @@ def take_check(request: HttpRequest, token: str) -> HttpResponse:
                     questions=link.questions,
                 )
                 link.draft.delete()
-                if not request.session.keys():
-                    # Nothing else in this browser's session (staff without an account): remove
-                    # its row rather than save it empty, as its expiry would record the moment.
-                    request.session.flush()
         except ValidationError as error:
             return _render_errors(request, link, error)
         except services.SubmissionError as error:

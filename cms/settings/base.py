@@ -144,9 +144,9 @@ elif _cache_url.startswith("db://"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Sessions hold survey drafts. cached_db reads the cache first, so it is only safe with a cache
-# every process shares: with the per-process locmem cache, a second gunicorn worker served a stale
-# draft (a page's answers missing at submit; bench_submit found it). Without one, the database.
+# cached_db reads the cache first, so it is only safe with a cache every process shares: with the
+# per-process locmem cache, a second gunicorn worker served a stale session (survey drafts were
+# kept in sessions then; bench_submit found it). Without a shared cache, the database.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.db"
     if CACHES["default"]["BACKEND"].endswith("LocMemCache")
@@ -157,9 +157,10 @@ SESSION_ENGINE = (
 # session whatever cookie a browser still sends.
 # * Signed in: the cookie also ends when the browser closes (ACCOUNT_SESSION_REMEMBER = False:
 #   allauth offers no "remember me"), which matters on shared computers in libraries and offices.
-# * Not signed in: a survey respondent's draft is kept in the session, and the survey page promises
-#   it "for up to N hours, so you can leave and come back", so that cookie persists for the
-#   lifetime (SESSION_EXPIRE_AT_BROWSER_CLOSE stays off).
+# * Not signed in: a session holds only a step in progress (accepting an account invitation, the
+#   second step of signing in). Survey drafts are never in a session (beside _auth_user_id they
+#   would name who was answering): they have their own cookie and sealed table
+#   (surveys.forms.SurveyDraft, SURVEY_DRAFT_DAYS).
 # Sensitive actions (erasure, personal-data downloads, survey exports) also ask for the password
 # again once ACCOUNT_REAUTHENTICATION_TIMEOUT has passed since the person last proved who they are.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 8, minimum=60)
@@ -167,6 +168,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# A survey respondent can leave and come back on the same browser for this many days (never after
+# the wave closes); an abandoned draft is deleted once past it (release_survey_responses, daily).
+SURVEY_DRAFT_DAYS = env_int("SURVEY_DRAFT_DAYS", 7, minimum=1)
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 

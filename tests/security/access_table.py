@@ -213,12 +213,20 @@ TABLE: dict[str, Row] = {
     "documents/authenticate_with_password/<int:restriction_id>/": row(
         every(NOT_FOUND),
         "/documents/authenticate_with_password/{missing}/",
-        "no collection has a password (no such restriction)",
+        "no collection has a password (no such restriction); rate-limited (cms.ratelimits)",
+    ),
+    "documents/authenticate_with_password/<int:restriction_id>/ | "
+    "wagtaildocs_authenticate_with_password": row(
+        SHADOWED, note="Wagtail's own form, without a rate limit, never served"
     ),
     "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/": row(
         PUBLIC,
         "/_util/authenticate_with_password/{password_restriction}/{password_page}/",
-        "the page password form",
+        "the page password form, rate-limited (cms.ratelimits)",
+    ),
+    "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/ | "
+    "wagtailcore_authenticate_with_password": row(
+        SHADOWED, note="Wagtail's own form, without a rate limit, never served"
     ),
     "_util/login/": row(every(LOGIN), note="sent to allauth's sign-in, with its rate limits"),
     "_util/login/ | wagtailcore_login": row(
@@ -266,7 +274,8 @@ TABLE: dict[str, Row] = {
     "accounts/invitation/<str:token>/": row(
         PUBLIC,
         "/accounts/invitation/{invitation_token}/",
-        "GET signs a signed-in browser out and remembers the invitation: requested last",
+        "a signed-in browser is asked (only a POST signs it out); a visitor's session remembers "
+        "the invitation: requested last",
         last=2,
     ),
     "accounts/invitation/<str:token>/ | unknown token": row(
@@ -359,6 +368,12 @@ TABLE: dict[str, Row] = {
         ANY_ADMIN,
         "/admin/bulk/wagtailcore/page/publish/?id={board_index}",
         "asks, listing the pages each may not publish; the POST checks each page",
+    ),
+    "admin/bulk/<str:app_label>/<str:model_name>/<str:action>/ | council responses": row(
+        ANY_ADMIN,
+        "/admin/bulk/board/councilresponse/delete/?id={council_response}",
+        "asks, listing the responses each may not delete (only superusers may, never a "
+        "published one); snippets have no bulk publish or unpublish",
     ),
     # --- Admin API (the page, image and document choosers read it) ------------------------------
     "admin/api/main/pages/": row(ANY_ADMIN),
@@ -787,18 +802,32 @@ TABLE: dict[str, Row] = {
     f"{CR[1:]}/": row(RESPONDERS),
     f"{CR[1:]}/results/": row(RESPONDERS),
     f"{CR[1:]}/add/": row(MANAGERS),
-    f"{CR[1:]}/edit/<int:pk>/": row(RESPONDERS, f"{CR}/edit/{{council_response}}/"),
+    f"{CR[1:]}/edit/<int:pk>/": row(
+        RESPONDERS,
+        f"{CR}/edit/{{council_response}}/",
+        "in review: managers get Wagtail's locked editor, reviewers (approvers, superusers) are "
+        "sent to the review page; approvers never edit",
+    ),
+    f"{CR[1:]}/inspect/<int:pk>/": row(
+        RESPONDERS,
+        f"{CR}/inspect/{{council_response}}/",
+        "the read-only review page: the recommendation, the text as submitted, the decision",
+    ),
     f"{CR[1:]}/delete/<int:pk>/": row(
         SUPERUSER_ONLY, f"{CR}/delete/{{council_response}}/", "responses are never deleted"
     ),
-    f"{CR[1:]}/usage/<int:pk>/": row(RESPONDERS, f"{CR}/usage/{{council_response}}/"),
+    f"{CR[1:]}/usage/<int:pk>/": row(
+        MANAGERS, f"{CR}/usage/{{council_response}}/", "Wagtail asks for change: approvers read"
+    ),
     f"{CR[1:]}/history/<int:pk>/": row(RESPONDERS, f"{CR}/history/{{council_response}}/"),
     f"{CR[1:]}/history-results/<int:pk>/": row(
         RESPONDERS, f"{CR}/history-results/{{council_response}}/"
     ),
     f"{CR[1:]}/copy/<int:pk>/": row(MANAGERS, f"{CR}/copy/{{council_response}}/"),
     f"{CR[1:]}/history/<int:pk>/revisions/<int:revision_id>/revert/": row(
-        RESPONDERS, f"{CR}/history/{{council_response}}/revisions/{{response_revision}}/revert/"
+        RESPONDERS,
+        f"{CR}/history/{{council_response}}/revisions/{{response_revision}}/revert/",
+        "reverting is an edit: approvers (and reviewers in review) are sent to the review page",
     ),
     f"{CR[1:]}/history/(?P<pk>.+)/revisions/compare/(?P<revision_id_a>live|earliest|\\d+)\\.\\.\\.(?P<revision_id_b>live|latest|\\d+)/$": row(  # noqa: E501
         RESPONDERS, f"{CR}/history/{{council_response}}/revisions/compare/earliest...latest/"
@@ -809,7 +838,9 @@ TABLE: dict[str, Row] = {
         "publishing is the approvers': asks; only a POST unschedules",
     ),
     f"{CR[1:]}/unpublish/<int:pk>/": row(
-        admin(APPROVER), f"{CR}/unpublish/{{council_response}}/", "only approvers publish"
+        RESPONDERS,
+        f"{CR}/unpublish/{{council_response}}/",
+        "the two-person withdrawal: a manager asks, an approver agrees (a bare POST does nothing)",
     ),
     f"{CR[1:]}/lock/<int:pk>/": row(
         admin(APPROVER, ok=METHOD),
@@ -1101,10 +1132,21 @@ TABLE |= {
         "no import is running (and each import is its own user's)",
     ),
     "admin/survey-data/waves/<int:wave_id>/responses.<str:fmt>": row(
-        ANALYSTS, f"{WAVE}/responses.csv", "every response (anonymous); GET logs the download"
+        ANALYSTS,
+        f"{WAVE}/responses.csv",
+        "every response, minimised (high-level groups, no rare combinations); GET logs it",
     ),
     "admin/survey-data/waves/<int:wave_id>/responses.<str:fmt> | XLSX": row(
         ANALYSTS, f"{WAVE}/responses.xlsx"
+    ),
+    "admin/survey-data/waves/<int:wave_id>/responses.<str:fmt> | full, reason form": row(
+        SUPERUSER_ONLY,
+        f"{WAVE}/responses.csv?full=1",
+        "asks why; only a POST with a reason downloads in full (surveys.export_full_responses, "
+        "no role's by default)",
+    ),
+    "admin/survey-data/waves/<int:wave_id>/responses.<str:fmt> | full, XLSX": row(
+        SUPERUSER_ONLY, f"{WAVE}/responses.xlsx?full=1"
     ),
     "admin/survey-data/waves/<int:wave_id>/responses.<str:fmt> | unknown format": row(
         admin(ANALYST, ok=NOT_FOUND), f"{WAVE}/responses.pdf"

@@ -303,6 +303,14 @@ def seed_survey_wave() -> Seeded:
     return Seeded(url_args=(wave.pk,), kept=(NUMBER_TEXT,), escaped=("-payload",))
 
 
+def seed_survey_wave_minimised() -> Seeded:
+    """Enough responses with each coded value that the minimised export withholds none."""
+    wave = payload_wave()
+    for _ in range(10):
+        answer_payloads(wave)
+    return Seeded(url_args=(wave.pk,), kept=(NUMBER_TEXT,), escaped=("-payload",))
+
+
 def seed_free_text() -> Seeded:
     wave = payload_wave()
     answer_payloads(wave)
@@ -377,6 +385,8 @@ class Export:
     writers: tuple[str, ...] = ()
     #: A management command's arguments (what it prints is the file).
     command: tuple[str, ...] = ()
+    #: Posted to the address, for a download that is a form's answer (the full responses).
+    post: dict | None = None
 
 
 def listing(key: str, namespace: str, seed, *, snippet: bool = False) -> Export:
@@ -478,7 +488,20 @@ EXPORTS = [
         writers=("engagement.admin_views:subscribers_csv",),
     ),
     Export(
-        "survey responses",
+        "survey responses, minimised",
+        "view",
+        BOTH,
+        seed_survey_wave_minimised,
+        url_names=("surveys_export_responses",),
+        address=by_format,
+        writers=(
+            "surveys.import_views:_export",
+            "surveys.exports:csv_lines",
+            "surveys.exports:_workbook_file",
+        ),
+    ),
+    Export(
+        "survey responses in full",
         "view",
         BOTH,
         seed_survey_wave,
@@ -489,6 +512,7 @@ EXPORTS = [
             "surveys.exports:csv_lines",
             "surveys.exports:_workbook_file",
         ),
+        post={"reason": "A payload check of the full export, approved by the DPO."},
     ),
     Export(
         "survey free text",
@@ -678,7 +702,10 @@ def test_every_text_cell_of_the_export_is_escaped(superuser_client, export, fmt)
     seeded = export.seed()
     for name in export.url_names or (None,):
         address = export.address(name, seeded, fmt)
-        response = superuser_client.get(address)
+        if export.post is None:
+            response = superuser_client.get(address)
+        else:
+            response = superuser_client.post(address, export.post)
         content = content_of(response)
         if fmt == "csv":
             assert response["Content-Type"].startswith("text/csv"), address
@@ -779,10 +806,10 @@ def test_an_escaped_responses_download_imports_back_unchanged(fmt):
         Response.objects.filter(answers__isnull=True).delete()
     copy = payload_wave(year=2023, survey=wave.survey)
     if fmt == "csv":
-        content = "".join(survey_exports.responses_csv(wave)).encode("utf-8")
+        content = "".join(survey_exports.responses_csv(wave, full=True)).encode("utf-8")
         rows = CsvRows(_Bytes(content))
     else:
-        rows = XlsxRows(_Bytes(survey_exports.responses_xlsx(wave).read()))
+        rows = XlsxRows(_Bytes(survey_exports.responses_xlsx(wave, full=True).read()))
 
     result = import_responses(wave=copy, rows=rows)
 

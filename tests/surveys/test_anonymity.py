@@ -17,12 +17,14 @@ from surveys.models import (
     InvitationBatch,
     PendingResponse,
     Response,
+    SurveyDraft,
     SurveyInvitation,
+    WaveInvitee,
 )
 from tests.surveys.factories import invite, staff_survey_wave
 
-ANSWER_MODELS = (Response, Answer, FreeTextAnswer, PendingResponse)
-PERSON_MODELS = (SurveyInvitation, InvitationBatch, get_user_model())
+ANSWER_MODELS = (Response, Answer, FreeTextAnswer, PendingResponse, SurveyDraft)
+PERSON_MODELS = (SurveyInvitation, InvitationBatch, WaveInvitee, get_user_model())
 # Field names that would carry who, where from or when exactly.
 IDENTIFYING_WORDS = ("ip", "user", "session", "agent", "useragent", "ua", "browser", "host")
 IDENTIFYING_PARTS = ("ip_addr", "ipaddr", "user", "session", "agent", "remote_addr", "cookie")
@@ -213,3 +215,67 @@ def test_ordering_by_any_column_does_not_line_responses_up_with_invitations(sett
 def test_free_text_keys_do_not_reveal_submission_order():
     """A sequential key would line the n-th free text up with the n-th response's answers."""
     assert isinstance(FreeTextAnswer._meta.pk, models.UUIDField)
+
+
+# --- The whole database, as an attacker reads it ---------------------------------------------
+
+
+def every_row() -> dict[str, list[dict]]:
+    """Every row of every table, each column as text (binary as hex and as Latin-1 text), and
+    for ``django_session`` the decoded session too: what a copy of the database shows."""
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    codec = SessionStore()
+    tables: dict[str, list[dict]] = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            columns = [column[0] for column in cursor.description]
+            rows = []
+            for values in cursor.fetchall():
+                row = {}
+                for column, value in zip(columns, values, strict=True):
+                    if isinstance(value, memoryview | bytes):
+                        value = bytes(value)
+                        row[column] = f"{value.hex()} {value.decode('latin-1')}"
+                    else:
+                        row[column] = "" if value is None else str(value)
+                if table == "django_session":
+                    row["decoded"] = repr(codec.decode(row["session_data"]))
+                rows.append(row)
+            tables[table] = rows
+    return tables
+
+
+def rows_holding(text: str, tables: dict[str, list[dict]] | None = None) -> list[tuple]:
+    """(table, row) for every row in which ``text`` appears, in any column."""
+    tables = every_row() if tables is None else tables
+    return [
+        (table, row)
+        for table, rows in tables.items()
+        for row in rows
+        if any(text in value for value in row.values())
+    ]
+
+
+def changed_rows(before: dict, after: dict) -> list[tuple]:
+    """(table, row) for every row of ``after`` that is not, whole, in ``before``."""
+    changed = []
+    for table, rows in after.items():
+        old = {tuple(sorted(row.items())) for row in before.get(table, [])}
+        changed += [(table, row) for row in rows if tuple(sorted(row.items())) not in old]
+    return changed
+
+
+def test_the_draft_and_invitee_tables_hold_nothing_that_names_a_person():
+    assert {field.name for field in own_fields(SurveyDraft)} == {
+        "id",
+        "wave",
+        "sealed",
+        "expires_on",
+    }, "the draft gained a field: check it cannot name who is answering"
+    # The invited list of a wave that hides participation has no path to its links.
+    assert not [name for name, other in relations(WaveInvitee) if other is SurveyInvitation]
+    assert not [name for name, other in relations(SurveyInvitation) if other is WaveInvitee]
+    assert {field.name for field in own_fields(WaveInvitee)} == {"id", "wave", "email"}

@@ -15,7 +15,7 @@ from wagtail.models import ModelLogEntry
 
 from surveys import selectors, services
 from surveys.admin_forms import MAX_EMAIL_FILE_BYTES
-from surveys.models import InvitationBatch, SurveyInvitation
+from surveys.models import InvitationBatch, SurveyInvitation, WaveInvitee
 from surveys.tokens import hash_token
 from tests.board.factories import MembershipFactory
 from tests.surveys.factories import WaveFactory, staff_survey_wave
@@ -353,3 +353,203 @@ def test_no_admin_page_shows_who_was_invited_or_who_responded(
     counts = re.search(r"<tbody><tr><td>(\d+)</td><td>(\d+)</td><td>(\d+)%</td>", page)
     # The waiting batch has not been sent yet: its address is not an invitation until it is.
     assert counts.groups() == ("4", "1", "25")
+
+
+# --- Waves that hide who answered ------------------------------------------------------------
+
+
+def _hidden(wave):
+    return services.wave_participation_set(wave=wave, participation="hidden", by=None)
+
+
+def test_the_board_evaluation_hides_who_answered_by_default(analyst_client):
+    today = timezone.localdate()
+    board = services.board_evaluation_create(
+        year=today.year, opens_on=today, closes_on=today + timedelta(days=28)
+    )
+    assert board.hides_participation
+    assert not staff_survey_wave().hides_participation
+    # Made from the generic wave form too: a board evaluation's next year.
+    response = analyst_client.post(
+        "/admin/surveys_wave/new/",
+        {
+            "survey": board.survey_id,
+            "year": today.year + 1,
+            "opens_on": today.replace(year=today.year + 1),
+            "closes_on": today.replace(year=today.year + 1) + timedelta(days=28),
+            "introduction": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert board.survey.waves.get(year=today.year + 1).hides_participation
+    page = analyst_client.get(_invitations_url(board)).content.decode()
+    assert "not even someone with the whole database can tell who has answered" in page
+
+
+def test_the_mode_is_chosen_on_the_invitations_page_until_something_is_sent(
+    analyst_client, wave, django_capture_on_commit_callbacks
+):
+    url = _invitations_url(wave)
+    page = analyst_client.get(url).content.decode()
+    assert "someone with the database can" in page
+    assert 'name="participation"' in page
+
+    analyst_client.post(url, {"action": "participation", "participation": "hidden"})
+    wave.refresh_from_db()
+    assert wave.hides_participation
+    assert ModelLogEntry.objects.filter(action="surveys.wave.participation").count() == 1
+    analyst_client.post(url, {"action": "participation", "participation": "sideways"})
+    wave.refresh_from_db()
+    assert wave.hides_participation
+
+    _post(analyst_client, url, {"emails": "a@example.org"}, django_capture_on_commit_callbacks)
+    page = analyst_client.get(url).content.decode()
+    assert 'name="participation"' not in page
+    assert "can no longer change" in page
+    response = analyst_client.post(
+        url, {"action": "participation", "participation": "standard"}, follow=True
+    )
+    assert "can no longer be hidden or shown differently" in response.content.decode()
+    wave.refresh_from_db()
+    assert wave.hides_participation
+
+
+def test_hidden_links_hold_no_address_and_the_list_is_kept_apart(
+    analyst_client, wave, django_capture_on_commit_callbacks
+):
+    _hidden(wave)
+    url = _invitations_url(wave)
+    _post(
+        analyst_client,
+        url,
+        {"emails": "a@example.org\nb@example.org\nc@example.org"},
+        django_capture_on_commit_callbacks,
+    )
+    assert len(mail.outbox) == 3
+    assert set(SurveyInvitation.objects.values_list("email", flat=True)) == {""}
+    assert sorted(WaveInvitee.objects.values_list("email", flat=True)) == [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
+    # Sending the list again skips those on it.
+    response = analyst_client.post(url, {"emails": "a@example.org, b@example.org"})
+    assert "Everyone on this list has already been invited" in response.content.decode()
+    assert selectors.wave_response_rate(wave=wave)["invited"] == 3
+
+
+def test_hidden_reminders_go_to_everyone_invited_without_a_link(
+    analyst_client, wave, django_capture_on_commit_callbacks
+):
+    _hidden(wave)
+    _post(
+        analyst_client,
+        _invitations_url(wave),
+        {"emails": "a@example.org\nb@example.org\nc@example.org"},
+        django_capture_on_commit_callbacks,
+    )
+    first = dict(zip((m.to[0] for m in mail.outbox), _tokens(mail.outbox), strict=True))
+    services.response_submit(token=first["a@example.org"], answers=_answers())
+    links_before = set(SurveyInvitation.objects.values_list("token_hash", "used"))
+    mail.outbox.clear()
+
+    reminders_url = f"/admin/surveys/waves/{wave.pk}/reminders/"
+    confirm = analyst_client.get(reminders_url).content.decode()
+    assert "Yes, send 3 reminders" in confirm
+    assert "including those who have already answered" in confirm
+    _post(analyst_client, reminders_url, {"confirm": "yes"}, django_capture_on_commit_callbacks)
+
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "a@example.org",
+        "b@example.org",
+        "c@example.org",
+    ]
+    for message in mail.outbox:
+        assert message.subject.startswith("Reminder")
+        assert "If you have already answered, thank you" in message.body
+        assert "use the link in the invitation email we sent you" in message.body
+        assert not LINK.search(message.body)  # no second link to answer again
+    # The links did not change: the first ones still work, and nothing records a reminder.
+    assert set(SurveyInvitation.objects.values_list("token_hash", "used")) == links_before
+    assert set(SurveyInvitation.objects.values_list("reminders_sent", flat=True)) == {0}
+    services.response_submit(token=first["b@example.org"], answers=_answers())
+    batch = InvitationBatch.objects.get(kind=InvitationBatch.Kind.REMINDER)
+    assert (batch.sent, batch.total, batch.failed) == (3, 3, 0)
+
+
+def test_a_hidden_address_whose_email_failed_leaves_the_list(wave, monkeypatch):
+    _hidden(wave)
+    real_send = services._send_link
+
+    def bounce(*, email, **kwargs):
+        if email == "bad@example.org":
+            raise OSError("mailbox unavailable")
+        return real_send(email=email, **kwargs)
+
+    monkeypatch.setattr(services, "_send_link", bounce)
+    batch = services.invitation_batch_create(
+        wave=wave, emails=["good@example.org", "bad@example.org"], by=None
+    )
+    batch = services.invitation_batch_send(batch_id=batch.pk)
+
+    assert (batch.sent, batch.failed) == (1, 1)
+    assert list(WaveInvitee.objects.values_list("email", flat=True)) == ["good@example.org"]
+    assert SurveyInvitation.objects.count() == 1
+
+
+def test_a_link_opened_before_its_wave_was_rewritten_still_submits(wave):
+    """A later batch rewrites a hidden wave's links; someone who loaded theirs just before
+    still submits, and the link still works once only."""
+    _hidden(wave)
+    batch = services.invitation_batch_create(wave=wave, emails=["a@example.org"], by=None)
+    services.invitation_batch_send(batch_id=batch.pk)
+    (token,) = _tokens(mail.outbox)
+    loaded = selectors.invitation_for_token(token=token)
+    batch = services.invitation_batch_create(wave=wave, emails=["late@example.org"], by=None)
+    services.invitation_batch_send(batch_id=batch.pk)
+    assert not SurveyInvitation.objects.filter(pk=loaded.pk).exists()
+
+    services.response_submit(token=token, answers=_answers(), invitation=loaded)
+
+    assert SurveyInvitation.objects.filter(used=True).count() == 1
+    with pytest.raises(services.SubmissionError) as error:
+        services.response_submit(token=token, answers=_answers(), invitation=loaded)
+    assert error.value.reason == "used"
+
+
+def test_the_invited_list_goes_when_the_wave_closes(wave):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.surveys.factories import close_wave
+
+    _hidden(wave)
+    services.invitation_batch_create(wave=wave, emails=["a@example.org", "b@example.org"], by=None)
+    open_wave = _hidden(staff_survey_wave())
+    services.invitation_batch_create(wave=open_wave, emails=["c@example.org"], by=None)
+    close_wave(wave)
+
+    out = StringIO()
+    call_command("release_survey_responses", stdout=out)
+
+    assert "Deleted 2 addresses on the invited lists of closed waves." in out.getvalue()
+    assert list(WaveInvitee.objects.values_list("email", flat=True)) == ["c@example.org"]
+
+
+def test_erasure_and_the_download_cover_the_invited_list(make_user):
+    from cms.platform import personal_data
+
+    person = make_user(email="listed@example.org")
+    wave = _hidden(staff_survey_wave())
+    services.invitation_batch_create(wave=wave, emails=[person.email, "other@example.org"], by=None)
+
+    sections = {s.key: s.data for s in personal_data.sections(user=person)}
+    assert sections["survey_invitee_lists"] == [{"survey": wave.survey.name, "year": wave.year}]
+    preview = personal_data.erasure_preview(user=person)
+    assert any("invited list of 1 survey wave" in line for line in preview.deletes)
+
+    counts = personal_data.erase(user=person, by=make_user())
+
+    assert counts["survey_invitee_addresses_deleted"] == 1
+    assert list(WaveInvitee.objects.values_list("email", flat=True)) == ["other@example.org"]

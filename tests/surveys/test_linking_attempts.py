@@ -8,19 +8,30 @@ unique; an attacker would use whatever made a response stand out.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import Answer, FreeTextAnswer, PendingResponse, Response, SurveyInvitation
+from surveys.models import (
+    Answer,
+    FreeTextAnswer,
+    PendingResponse,
+    Response,
+    SurveyInvitation,
+    WaveInvitee,
+)
 from tests.surveys.factories import close_wave, invite, staff_survey_wave
+from tests.surveys.test_anonymity import every_row, rows_holding
 
 POINTS = ["1", "2", "3", "4", "5"]
+LINK = re.compile(r"/survey/([^/\s]+)/")
 
 
 def answers(n: int) -> dict:
@@ -201,22 +212,23 @@ def test_by_the_order_rows_were_written_after_the_wave_closed():
 
 
 @pytest.mark.django_db
-def test_by_the_sessions_table(client):
-    """Attempt: read the sessions table, where the browser's draft answers were kept while the
-    person answered (each draft keyed by a hash of the link's token)."""
+def test_by_the_sessions_table(client, client_as):
+    """Attempt: read the sessions table, where drafts were kept while people answered: a board
+    member signed in to the site left their ethnic group and free text beside ``_auth_user_id``.
+    Now no survey page writes to a session, and the draft table can be read by nobody."""
     from django.contrib.sessions.models import Session
 
-    from surveys.forms import DRAFTS_SESSION_KEY
+    from surveys.models import SurveyDraft
 
+    member = client_as("member")
     wave = staff_survey_wave()
     token = invite(wave, "person@example.org")
-    given = {
-        "answer-equal_opportunity": "4",
-        "answer-belonging": "5",
-        "answer-directorate": "people",
-    }
-    client.post(f"/survey/{token}/page/1/", {"action": "continue", **given})
-    client.post(
+    sessions_before = every_row()["django_session"]
+    member.post(
+        f"/survey/{token}/page/1/",
+        {"action": "continue", "answer-equal_opportunity": "4", "answer-directorate": "people"},
+    )
+    member.post(
         f"/survey/{token}/page/2/",
         {
             "action": "continue",
@@ -224,21 +236,25 @@ def test_by_the_sessions_table(client):
             "answer-improve": "Something only I would say",
         },
     )
-    assert any(DRAFTS_SESSION_KEY in s.get_decoded() for s in Session.objects.all())
 
-    assert client.post(f"/survey/{token}/check/").status_code == 302
+    assert every_row()["django_session"] == sessions_before
+    assert not rows_holding("Something only I would say")
+    assert not rows_holding("asian_indian")
+    assert SurveyDraft.objects.count() == 1
 
-    # The submitted draft is gone from the database, not only from the browser's cookie.
-    for session in Session.objects.all():
-        assert DRAFTS_SESSION_KEY not in session.get_decoded()
-        assert "Something only I would say" not in session.session_data
+    assert member.post(f"/survey/{token}/check/").status_code == 302
+
+    # The submitted draft is gone with the submission; the sign-in session never changed.
+    assert not SurveyDraft.objects.exists()
+    assert every_row()["django_session"] == sessions_before
     assert PendingResponse.objects.count() == 1
+    assert Session.objects.count() == 1  # the member's own
 
 
 @pytest.mark.django_db
-def test_an_emptied_session_leaves_no_row_behind(client):
-    """Attempt: the sessions table's expiry dates. A session emptied by submitting would be
-    saved empty, its expiry recording the moment of submission to the second; it is removed."""
+def test_answering_leaves_no_session_row_behind(client):
+    """Attempt: the sessions table's expiry dates. A session saved by a survey page would date
+    the moment someone answered to the second; no survey page makes or saves a session."""
     from django.contrib.sessions.models import Session
 
     wave = staff_survey_wave()
@@ -250,8 +266,118 @@ def test_an_emptied_session_leaves_no_row_behind(client):
     client.post(
         f"/survey/{token}/page/2/", {"action": "continue", "answer-ethnicity": "white_irish"}
     )
-    assert Session.objects.count() == 1
+    assert not Session.objects.exists()
 
     assert client.post(f"/survey/{token}/check/").status_code == 302
 
     assert not Session.objects.exists()
+
+
+# --- Who answered ------------------------------------------------------------------------------
+
+
+def send_invitations(wave, emails) -> dict[str, str]:
+    """Queue and send a batch as the admin does; each address's token, read from its email."""
+    mail.outbox.clear()
+    batch = services.invitation_batch_create(wave=wave, emails=emails, by=None)
+    services.invitation_batch_send(batch_id=batch.pk)
+    return {message.to[0]: LINK.search(message.body).group(1) for message in mail.outbox}
+
+
+def what_the_database_says_about(email: str, tables: dict) -> list:
+    """The rows that mention an address, each without the address and its own row key: what
+    a reader of the database could learn about that person."""
+    seen = []
+    for table, row in rows_holding(email, tables):
+        seen.append(
+            (
+                table,
+                tuple(
+                    sorted(
+                        (column, value.replace(email, "<address>"))
+                        for column, value in row.items()
+                        if column != "id"
+                    )
+                ),
+            )
+        )
+    return sorted(seen)
+
+
+@pytest.mark.django_db
+def test_who_answered_in_the_standard_mode_is_in_the_database():
+    """Attempt: take the invited list and remove the addresses still on unused links: the rest
+    answered. The standard mode allows this (it keeps an address for reminders until its link is
+    used) and says so in the README; the hidden mode is for when it matters."""
+    wave = staff_survey_wave()
+    invited = [f"person{n}@example.org" for n in range(6)]
+    tokens = send_invitations(wave, invited)
+    answered = {"person1@example.org", "person4@example.org"}
+    for email in answered:
+        services.response_submit(token=tokens[email], answers=answers(0))
+
+    still_unused = set(
+        SurveyInvitation.objects.filter(wave=wave, used=False).values_list("email", flat=True)
+    )
+    assert set(invited) - still_unused == answered
+
+
+@pytest.mark.django_db
+def test_who_answered_in_the_hidden_mode_is_in_no_row(monkeypatch, settings):
+    """Attempt: with the whole database and the invited list, tell who answered a wave that
+    hides participation: by any row that mentions an address, by a link's address, date or
+    reminder count, or by a later batch's links (a member who joined mid-wave) standing out."""
+    settings.SURVEY_RELEASE_BATCH = 5
+    wave = services.wave_participation_set(
+        wave=staff_survey_wave(), participation="hidden", by=None
+    )
+    first = [f"person{n}@example.org" for n in range(12)]
+    tokens = send_invitations(wave, first)
+    before_second = max(SurveyInvitation.objects.values_list("pk", flat=True))
+    later = timezone.now() + timedelta(days=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)  # a link's date follows the clock
+    tokens |= send_invitations(wave, ["joined.late@example.org"])
+    answered = {*first[::2], "joined.late@example.org"}
+    for n, email in enumerate(sorted(answered)):
+        services.response_submit(token=tokens[email], answers=answers(n))
+    mail.outbox.clear()
+    services.invitation_batch_send(batch_id=services.reminders_create(wave=wave, by=None).pk)
+    assert len(mail.outbox) == 13  # everyone, answered or not, and no link to answer again
+    assert not any(LINK.search(message.body) for message in mail.outbox)
+
+    tables = every_row()
+    views = {email: what_the_database_says_about(email, tables) for email in tokens}
+    assert all(views.values()), "the invited list is in the database"
+    assert len({repr(view) for view in views.values()}) == 1, (
+        "some row tells answered and unanswered invitees apart"
+    )
+    links = SurveyInvitation.objects.filter(wave=wave)
+    assert set(links.values_list("email", "reminders_sent")) == {("", 0)}
+    assert links.values("created_on").distinct().count() == 1
+    # Every link was rewritten after the late batch: its link does not stand out by key.
+    assert min(links.values_list("pk", flat=True)) > before_second
+    assert links.filter(used=True).count() == len(answered)
+
+
+@pytest.mark.django_db
+def test_who_answered_in_the_hidden_mode_by_the_order_of_rows():
+    """Attempt: line the n-th address on the invited list up with the n-th link, by key or by
+    the order rows lie in their tables, and read the links' used flags as who answered."""
+    wave = services.wave_participation_set(
+        wave=staff_survey_wave(), participation="hidden", by=None
+    )
+    invited = [f"person{n:02}@example.org" for n in range(24)]
+    tokens = send_invitations(wave, invited)
+    answered = set(invited[:12])
+    for n, email in enumerate(sorted(answered)):
+        services.response_submit(token=tokens[email], answers=answers(n))
+
+    used = dict(SurveyInvitation.objects.filter(wave=wave).values_list("pk", "used"))
+    email_of = dict(WaveInvitee.objects.filter(wave=wave).values_list("pk", "email"))
+    link_orders = [sorted(used), physical_order(SurveyInvitation, wave_id=wave.pk)]
+    list_orders = [sorted(email_of), physical_order(WaveInvitee, wave_id=wave.pk), None]
+    for links in link_orders:
+        for listed in list_orders:
+            addresses = invited if listed is None else [email_of[pk] for pk in listed]
+            guessed = {email for email, pk in zip(addresses, links, strict=True) if used[pk]}
+            assert guessed != answered, "the order of the links follows the invited list"

@@ -12,8 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys import services, views
-from surveys.forms import DRAFTS_SESSION_KEY
-from surveys.models import Answer, FreeTextAnswer, Question, Response, SurveyInvitation
+from surveys.forms import DRAFT_COOKIE
+from surveys.models import (
+    Answer,
+    FreeTextAnswer,
+    Question,
+    Response,
+    SurveyDraft,
+    SurveyInvitation,
+)
 from surveys.tokens import hash_token
 from tests.surveys.factories import QuestionFactory, WaveFactory, invite, staff_survey_wave
 
@@ -133,7 +140,7 @@ def test_full_journey_stores_one_anonymous_response(client, wave, token):
     invitation = SurveyInvitation.objects.get(wave=wave)
     assert invitation.used is True
     assert invitation.email == ""
-    assert DRAFTS_SESSION_KEY not in client.session  # the draft went with the submission
+    assert not SurveyDraft.objects.exists()  # the draft went with the submission
 
 
 @pytest.mark.usefixtures("release_at_once")
@@ -314,9 +321,11 @@ def test_two_links_in_one_browser_keep_separate_drafts(client, wave, token):
     client.post(page_url(other, 1), {"action": "continue", **PAGE_1, "answer-belonging": "1"})
     answer_both_pages(client, token)
 
+    assert SurveyDraft.objects.count() == 2
+
     client.post(check_url(token))
 
-    assert len(client.session[DRAFTS_SESSION_KEY]) == 1
+    assert SurveyDraft.objects.count() == 1
     page = text(client.get(page_url(other, 1)))
     assert 'name="answer-belonging" type="radio" value="1" checked' in page
     assert Response.objects.filter(wave=other_wave).count() == 0
@@ -324,12 +333,14 @@ def test_two_links_in_one_browser_keep_separate_drafts(client, wave, token):
 
 def test_the_draft_is_not_keyed_by_the_stored_token_hash(client, wave, token):
     client.post(page_url(token, 1), {"action": "continue", **PAGE_1})
-    drafts = client.session[DRAFTS_SESSION_KEY]
+    draft = SurveyDraft.objects.values().get()
 
-    assert len(drafts) == 1
-    assert hash_token(token) not in drafts  # the session table cannot be joined to invitations
-    assert hash_token(token) not in repr(dict(client.session))
-    assert token not in repr(dict(client.session))
+    # The draft table cannot be joined to invitations, and holds neither the token nor its hash.
+    assert draft["id"] != hash_token(token)
+    assert hash_token(token) not in repr(draft)
+    assert token not in repr(draft)
+    assert token not in client.cookies[DRAFT_COOKIE].value
+    assert draft["wave_id"] == wave.pk
 
 
 def test_change_link_returns_to_check_answers(client, wave, token):
@@ -532,3 +543,39 @@ def test_survey_pages_send_no_path_as_referrer_no_index_no_cache(client, wave, t
     assert "no-store" in cache_control
     assert "no-cache" in cache_control
     assert "private" in cache_control
+
+
+# --- Signed in to the site -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["member", "analyst", "superuser"])
+def test_a_signed_in_respondent_answers_anonymously_and_is_told_so(client_as, wave, token, role):
+    """A board member or an officer who is signed in sees neither their name nor their email
+    address on any survey page, no account navigation, and that their answers are not linked
+    to their account."""
+    client = client_as(role, first_name="Ngozi", last_name="Okafor")
+    user = client.user
+    bodies = [text(client.get(start_url(token)))]
+    answer_both_pages(client, token)
+    bodies += [text(client.get(url)) for url in (page_url(token, 2), check_url(token))]
+    assert client.post(check_url(token)).status_code == 302
+    bodies.append(text(client.get(reverse("surveys:thank_you"))))
+
+    for body in bodies:
+        assert "Answering anonymously" in body
+        assert "not linked to your account" in body
+        for shown in (user.email, "Ngozi", "Okafor", "Signed in as", "Sign out", "Your account"):
+            assert shown not in body, shown
+        assert 'href="/admin/' not in body  # neither the Admin link nor Wagtail's user bar
+        assert "Your board home" not in body
+    # Elsewhere on the site the account navigation is as before.
+    home = text(client.get("/"))
+    assert "Sign out" in home
+    assert f"Signed in as {user.email}" in home
+
+
+def test_an_anonymous_respondent_is_not_told_about_an_account(client, token):
+    body = text(client.get(start_url(token)))
+    assert "Answering anonymously" in body
+    assert "not linked to your account" not in body
+    assert "Sign in" not in body
