@@ -39,11 +39,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
 
 from cms.platform.suppression import FOOTNOTE, SUPPRESSED, suppress
 from surveys.analysis import classifications as c
 from surveys.analysis import statistics as st
+from surveys.analysis.formatting import percent_text, relative_to, whole
 from surveys.analysis.groups import (
     ALL,
     GAP_GROUPS,
@@ -69,16 +69,6 @@ ADJUSTMENT_LABELS = {
 SIGNIFICANT = "significant"
 NOT_SIGNIFICANT = "not significant"
 NOT_TESTED = "not tested"
-
-
-def whole(value: float | None) -> int | None:
-    """Round half up to a whole number (Python's round() rounds half to even)."""
-    if value is None:
-        return None
-    # First to 9 places, so floating-point noise (-2.4999999999999996 for an exact -2.5)
-    # does not decide the rounding.
-    exact = Decimal(str(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
-    return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -217,7 +207,8 @@ class Report:
 
     # -- words ---------------------------------------------------------------------------
     def summary(self, year: int | None = None) -> str:
-        """E.g. "Ethnic minorities 48% (44-52), White 59% (57-61): gap 11 points, significant."."""
+        """E.g. "Ethnic minorities 48% (44-52), White 59% (57-61): Ethnic minorities 11 points
+        below White, significant."."""
         year = year if year is not None else self.latest_year
         if year is None:
             return "No answers yet."
@@ -232,8 +223,7 @@ class Report:
         elif gap.difference is None:
             tail = "gap not tested (too few answers)"
         else:
-            points = whole(abs(gap.difference))
-            tail = f"gap {points} {'point' if points == 1 else 'points'}, {gap.outcome}"
+            tail = f"Ethnic minorities {relative_to(gap.difference, 'White')}, {gap.outcome}"
         return f"{year}: {parts[0]}, {parts[1]}: {tail}."
 
 
@@ -242,7 +232,7 @@ def describe_row(row: Row, name: str) -> str:
         return f"{name} {SUPPRESSED}"
     if not row.n:
         return f"{name}: no answers"
-    return f"{name} {whole(row.percent)}% ({whole(row.ci_low)}-{whole(row.ci_high)})"
+    return f"{name} {percent_text(row.percent, row.ci_low, row.ci_high, to='-')}"
 
 
 def _points(value: float) -> float:
@@ -716,4 +706,5 @@ __all__ = [
     "WaveInfo",
     "WaveTable",
     "build_report",
+    "whole",
 ]
