@@ -208,14 +208,29 @@ def report_tables(report: Report) -> list[Table]:
     across = Table(
         key="across",
         title="Differences across the five high-level ethnic groups",
-        note="Chi-square test of whether percent positive is the same in every high-level group.",
-        headers=["Year", "Comparison", "Statistic", "Test", "p", "Adjusted p", "Outcome", "Note"],
+        note="Whether percent positive is the same in every high-level group tested: Pearson's "
+        "chi-square when every expected count is at least 5; below that, Fisher's exact test "
+        "for two groups or a Monte-Carlo test (a fixed set of simulated tables) for more. "
+        "Groups with no answers, too few, or suppressed figures are left out; the groups "
+        "tested are named.",
+        headers=[
+            "Year",
+            "Comparison",
+            "Groups tested",
+            "Statistic",
+            "Test",
+            "p",
+            "Adjusted p",
+            "Outcome",
+            "Note",
+        ],
     )
     for comparison in report.comparisons_of("chi"):
         across.rows.append(
             [
                 comparison.year,
                 comparison.label,
+                "; ".join(comparison.groups_tested),
                 _places(comparison.statistic, TWO_PLACES),
                 *_outcome(comparison),
             ]
