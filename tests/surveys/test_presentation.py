@@ -22,7 +22,9 @@ from django.core.management import call_command
 from cms import roles
 from cms.models import HomePage
 from surveys import report_tables, selectors
+from surveys.analysis.report import MeasureSpec, WaveInfo, build_report
 from surveys.models import AggregatedCount, AnnualSummaryPage, EqualityDataIndexPage, Measure
+from surveys.templatetags import survey_reports
 from tests.surveys.factories import SurveyFactory, WaveFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +216,16 @@ def test_the_annual_summary_shows_one_decimal_directions_and_the_methods_note(cl
     assert cells["White"][2] == "61% (60 to 61)"
     assert cells["White"][3] == "Down 1 point, significant change for the worse"
     _methods_note_is_there(soup)
+
+
+def test_a_gap_under_a_point_still_says_which_way():
+    spec = MeasureSpec(key="m", name="M", groups=("white", "ethnic_minorities", "asian"))
+    counts = {(YEAR, "white"): (100_000, 60_000), (YEAR, "asian"): (100_000, 59_700)}
+    report = build_report(spec, [WaveInfo(YEAR)], counts)
+    assert survey_reports.gap_sentence(report, YEAR) == (
+        "In 2026, ethnic minorities were less than 1 point below White staff, "
+        "not a significant difference."
+    )
+    assert report.summary().endswith(
+        ": Ethnic minorities less than 1 point below White, not significant."
+    )
