@@ -624,6 +624,17 @@ class AnnualSummaryPage(BasePage):
 
         return annual_summary(year=self.year)
 
+    def data_changes(self) -> list[dict]:
+        """Changes to the imported counts under the published snapshot since it was taken."""
+        if not (self.snapshot and self.snapshot_taken_at):
+            return []
+        from surveys.count_imports import summary_data_changes
+
+        surveys = sorted(
+            {section["measure"]["survey"] for section in self.snapshot.get("measures", [])}
+        )
+        return summary_data_changes(year=self.year, since=self.snapshot_taken_at, surveys=surveys)
+
     def serve_preview(self, request, mode_name):
         self.snapshot = {}
         return super().serve_preview(request, mode_name)
