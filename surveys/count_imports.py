@@ -16,6 +16,7 @@ import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -82,8 +83,25 @@ def _state_key(token: str) -> str:
     return f"surveys:count-preview:{token}"
 
 
+def _expired_staged_files_delete(storage) -> None:
+    """Files of previews nobody confirmed or cancelled: gone once their preview has expired."""
+    try:
+        _folders, names = storage.listdir(STAGING_FOLDER)
+    except (FileNotFoundError, NotImplementedError):
+        return
+    cutoff = timezone.now() - timedelta(seconds=PREVIEW_SECONDS)
+    for name in names:
+        stored = f"{STAGING_FOLDER}/{name}"
+        try:
+            if storage.get_modified_time(stored) < cutoff:
+                storage.delete(stored)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+
+
 def stage(*, upload, survey: Survey, by, replacing: CountImportBatch | None = None) -> str:
     """Keep an upload (already checked by the form) until it is confirmed or cancelled."""
+    _expired_staged_files_delete(staging_storage())
     data = uploaded_bytes(upload)
     token = uuid.uuid4().hex
     extension = "xlsx" if (upload.name or "").lower().endswith(".xlsx") else "csv"

@@ -631,7 +631,11 @@ class AnnualSummaryPage(BasePage):
         from surveys.count_imports import summary_data_changes
 
         surveys = sorted(
-            {section["measure"]["survey"] for section in self.snapshot.get("measures", [])}
+            {
+                section.get("measure", {}).get("survey", "")
+                for section in self.snapshot.get("measures", [])
+            }
+            - {""}
         )
         return summary_data_changes(year=self.year, since=self.snapshot_taken_at, surveys=surveys)
 

@@ -8,6 +8,8 @@ import hashlib
 import importlib
 import io
 import json
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from bs4 import BeautifulSoup
@@ -16,6 +18,7 @@ from django.apps import apps
 from django.core.cache import cache
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from wagtail.models import ModelLogEntry
 
@@ -221,6 +224,19 @@ def test_cancelling_a_preview_writes_nothing_and_deletes_the_staged_file(client_
     # The preview cannot be confirmed afterwards.
     again = confirm_preview(client_as_analyst, preview, checksum=state["checksum"])
     assert "This preview has expired or was already used" in text_of(again)
+    assert not AggregatedCount.objects.exists()
+
+
+def test_staged_files_of_expired_previews_are_deleted(client_as_analyst, survey):
+    preview = upload_counts(client_as_analyst, survey, "counts.csv", FIRST)
+    forgotten = preview.context["state"]["storage_name"]
+    storage = count_imports.staging_storage()
+    later = timezone.now() + timedelta(seconds=count_imports.PREVIEW_SECONDS + 60)
+
+    with mock.patch("surveys.count_imports.timezone.now", return_value=later):
+        upload_counts(client_as_analyst, survey, "other.csv", EARLIER)
+
+    assert not storage.exists(forgotten)
     assert not AggregatedCount.objects.exists()
 
 
