@@ -535,3 +535,16 @@ def test_counts_from_before_batches_get_a_legacy_batch_that_can_be_removed(
     assert not AggregatedCount.objects.exists()
     assert not Wave.objects.filter(survey=survey).exists()
     assert report_json(measure)["years"] == []
+
+
+def test_deleting_the_analysts_account_keeps_the_batch(client_as_analyst, analyst, survey):
+    import_counts_through_admin(client_as_analyst, survey, "provider.csv", FIRST)
+    batch = only_batch(survey)
+    count_imports.count_batch_remove(batch=batch, by=analyst)
+
+    analyst.delete()
+
+    batch.refresh_from_db()
+    assert (batch.imported_by, batch.changed_by) == (None, None)
+    assert batch.state == CountImportBatch.State.REMOVED
+    assert batch.checksum == hashlib.sha256(FIRST).hexdigest()
