@@ -677,7 +677,7 @@ def import_aggregated_counts(
         return imported, waves_created
 
     errors, saved = import_all_or_nothing(
-        lambda: AggregatedCountResource(survey=survey),
+        lambda: AggregatedCountResource(survey=survey, row_numbers=numbers),
         dataset,
         numbers,
         unsaved="This row could not be saved. Check it against the column notes.",
