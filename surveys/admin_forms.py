@@ -377,10 +377,10 @@ class MeasureAdminForm(WagtailAdminModelForm):
         label="Groups to compare",
         choices=MEASURE_GROUP_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each ticked group gets its own row, compared with White. None ticked: all "
-        "answers only. All answers are always shown, and so are those who did not give their "
-        "ethnic group, on a row of their own. White British is shown only for waves whose data "
-        "has the detailed White groups.",
+        help_text="Each ticked group gets its own row, compared with the comparison group "
+        "below. None ticked: all answers only. All answers are always shown, and so are those "
+        "who did not give their ethnic group, on a row of their own. A group a wave's data does "
+        'not have (its provider published another level) reads "not collected" that year.',
     )
 
     def __init__(self, *args, **kwargs):

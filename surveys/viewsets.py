@@ -353,6 +353,7 @@ class MeasureViewSet(PlatformModelViewSet):
         FieldPanel("positive_choice_values"),
         FieldPanel("groups"),
         FieldRowPanel([FieldPanel("direction"), FieldPanel("baseline")]),
+        FieldPanel("comparison_group"),
         FieldPanel("adjustment"),
         FieldPanel("priority"),
     ]
