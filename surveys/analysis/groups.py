@@ -14,7 +14,9 @@ are all known, the group is their sum (the finer figures are kept; ``surveys.res
 refuses a file whose totals and parts disagree); where a group is given with all but one of
 its parts, that part is the difference; a group known neither way is "not collected" and has
 no cell, so no report shows it as 0. Individual responses are ``complete``: every code is
-collected, and a code nobody chose is 0.
+collected, and a code nobody chose is 0; so is a table of detailed groups alone (without a
+total or any group above them), which lists the groups anyone is in. Where a total leaves
+nobody over for the parts not given, they are 0.
 
 From the cells this module makes the additive relations between them that disclosure control
 needs, so that no hidden cell can be worked out by subtraction: one for each group whose parts
@@ -206,6 +208,11 @@ def _checked(counts: Mapping[str, tuple[int, int]], complete: bool) -> dict[str,
         if code not in KNOWN_CODES:
             raise ValueError(f"Unknown group code {code!r}.")
         given[code] = Cell(answering, positive)
+    # A table of detailed groups alone, without a total, lists the groups anyone is in, as
+    # responses do: a group it leaves out is 0. (With a total, the total says who is left.)
+    complete = complete or (
+        all(code in LEAF_CODES for code in given) and any(code in DETAILED_LABELS for code in given)
+    )
     if complete:
         # Nobody chose a code without a count, unless a group above it was counted instead.
         for code in LEAF_CODES:
@@ -246,10 +253,14 @@ def _down(code: str, known: dict[str, Cell], summed: set[str], relations: list[R
     rest = known[code] - sum((known[part] for part in parts if part in known), ZERO)
     if rest.n < 0 or rest.k < 0 or rest.k > rest.n:
         raise ValueError(f"The total is smaller than the groups it should contain ({code}).")
-    if code == ALL and set(missing) <= {NOT_ANSWERED, c.PREFER_NOT_TO_SAY} and missing:
+    if code == ALL and set(missing) <= {NOT_ANSWERED, c.PREFER_NOT_TO_SAY} and rest != ZERO:
         # What a total holds beyond the groups published is "ethnic group not given".
         missing = [NOT_ANSWERED]
-    if len(missing) == 1:
+    if rest == ZERO:
+        # Nobody is left: every part not given is 0.
+        known.update(dict.fromkeys(missing, ZERO))
+        missing = []
+    elif len(missing) == 1:
         known[missing[0]] = rest
     elif missing:
         known[REST_PREFIX + code] = rest

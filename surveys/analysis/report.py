@@ -486,7 +486,8 @@ def shown_groups(spec: MeasureSpec, wave_cells: WaveCells) -> list[str]:
     if spec.groups and wave_cells.cells.get(NOT_ANSWERED, Cell(0, 0)).n:
         # Shown beside the groups; an "all answers only" measure shows just the total.
         shown.append(NOT_ANSWERED)
-    shown.append(ALL)
+    if ALL in wave_cells.cells:  # else what was published does not add up to everyone
+        shown.append(ALL)
     return presentation_order(shown)
 
 
@@ -527,7 +528,7 @@ def suppressed_cells(
 def estimates(table: WaveTable, groups: Sequence[str] = ()) -> list[Row]:
     """A row for each group the wave shows, and one saying "not collected" for each of the
     report's ``groups`` the wave's data does not have, in presentation order."""
-    missing = [group for group in groups if not table.has(group) and group != ALL]
+    missing = [group for group in groups if not table.has(group)]
     return [
         estimate(table.year, group, table.cells[group], suppressed=table.is_suppressed(group))
         if group in table.shown
