@@ -360,7 +360,7 @@ def group_code(text: str) -> str:
         else "The import page lists every group code with its label."
     )
     raise ValueError(
-        f"{quoted(text)} is not a group. Use a group code or its ONS 2021 label, such as "
+        f"{quoted(text.lower())} is not a group. Use a group code or its ONS 2021 label, such as "
         f"white_british or black_african. {hint}"
     )
 
