@@ -241,7 +241,9 @@ class Report:
             describe_row(minority, "Ethnic minorities"),
             describe_row(reference, GROUP_LABELS[versus]),
         ]
-        if gap is None or gap.suppressed:
+        if gap is None and not reference.collected:
+            tail = "gap not available (the comparison group was not collected)"
+        elif gap is None or gap.suppressed:
             tail = "gap not shown (too few answers)"
         elif gap.difference is None:
             tail = "gap not tested (too few answers)"
