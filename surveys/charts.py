@@ -16,8 +16,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from surveys import classifications as c
+from surveys.analysis.formatting import shown_interval
 from surveys.analysis.groups import ALL, GROUP_LABELS, NOT_ANSWERED
-from surveys.analysis.report import Report, whole
+from surveys.analysis.report import Report
 
 WIDTH = 760
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 44
@@ -210,9 +211,7 @@ def percent_positive_chart(report: Report, *, title: str, chart_id: str = "measu
                     colour,
                     label,
                     year,
-                    whole(row.percent),
-                    whole(row.ci_low),
-                    whole(row.ci_high),
+                    *shown_interval(row.percent, row.ci_low, row.ci_high),
                 )
             )
         for index in range(1, len(years)):

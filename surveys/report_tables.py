@@ -2,8 +2,9 @@
 
 The analyst dashboard (``surveys.analysis_views``), its downloads and ``manage.py survey_report``
 all present these tables, so the page, the files and the command line show the same figures:
-percentages, intervals and differences rounded half up to whole numbers (``report.whole``, as
-the text summary rounds), rate ratios and test statistics to two decimal places, p-values to
+percentages, intervals and differences rounded half up to whole numbers, or to one decimal
+where whole numbers would hide the interval (``surveys.analysis.formatting``, which the text
+summary uses too), rate ratios and test statistics to two decimal places, p-values to
 three ("<0.001" below that), and "[c]" wherever disclosure control suppressed a figure.
 
 Figures stay numbers (``int`` or ``Decimal``), so a spreadsheet reads them as numbers; text
@@ -23,14 +24,14 @@ from django.utils.text import slugify
 from cms.exports import escape_cell
 from cms.platform.suppression import SUPPRESSED
 from surveys import classifications
+from surveys.analysis.formatting import shown_interval, shown_p
 from surveys.analysis.groups import GROUP_LABELS
-from surveys.analysis.report import NOT_COLLECTED, Comparison, Report, Row, whole
+from surveys.analysis.report import NOT_COLLECTED, SIGNIFICANT, Comparison, Report, Row
 from surveys.exports import escaped
 from surveys.models import Measure, Question
 
 TWO_PLACES = Decimal("0.01")
 THREE_PLACES = Decimal("0.001")
-SMALLEST_P = Decimal("0.001")
 
 CHANGE_KINDS = {"change": "Year on year", "baseline": "Since the baseline"}
 
@@ -39,14 +40,6 @@ def _places(value: float | None, places: Decimal) -> Decimal | None:
     if value is None:
         return None
     return Decimal(str(float(value))).quantize(places, rounding=ROUND_HALF_UP)
-
-
-def shown_p(value: float | None) -> Decimal | str | None:
-    """A p-value as shown: three decimal places, or "<0.001"."""
-    if value is None:
-        return None
-    rounded = _places(value, THREE_PLACES)
-    return "<0.001" if rounded < SMALLEST_P else rounded
 
 
 @dataclass
@@ -77,9 +70,7 @@ def _figure_row(row: Row) -> list:
         row.label,
         row.n,
         row.positive,
-        whole(row.percent),
-        whole(row.ci_low),
-        whole(row.ci_high),
+        *shown_interval(row.percent, row.ci_low, row.ci_high),
     ]
 
 
@@ -99,11 +90,14 @@ def _outcome(comparison: Comparison) -> list:
 def _difference(comparison: Comparison) -> list:
     if comparison.suppressed:
         return [SUPPRESSED] * 3
-    return [
-        whole(comparison.difference),
-        whole(comparison.diff_low),
-        whole(comparison.diff_high),
-    ]
+    return list(
+        shown_interval(
+            comparison.difference,
+            comparison.diff_low,
+            comparison.diff_high,
+            significant=comparison.outcome == SIGNIFICANT,
+        )
+    )
 
 
 def comparator_words(report: Report) -> str:
@@ -237,14 +231,29 @@ def report_tables(report: Report) -> list[Table]:
     across = Table(
         key="across",
         title="Differences across the five high-level ethnic groups",
-        note="Chi-square test of whether percent positive is the same in every high-level group.",
-        headers=["Year", "Comparison", "Statistic", "Test", "p", "Adjusted p", "Outcome", "Note"],
+        note="Whether percent positive is the same in every high-level group tested: Pearson's "
+        "chi-square when every expected count is at least 5; below that, Fisher's exact test "
+        "for two groups or a Monte-Carlo test (a fixed set of simulated tables) for more. "
+        "Groups with no answers, too few, or suppressed figures are left out; the groups "
+        "tested are named.",
+        headers=[
+            "Year",
+            "Comparison",
+            "Groups tested",
+            "Statistic",
+            "Test",
+            "p",
+            "Adjusted p",
+            "Outcome",
+            "Note",
+        ],
     )
     for comparison in report.comparisons_of("chi"):
         across.rows.append(
             [
                 comparison.year,
                 comparison.label,
+                "; ".join(comparison.groups_tested),
                 _places(comparison.statistic, TWO_PLACES),
                 *_outcome(comparison),
             ]

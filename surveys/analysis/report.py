@@ -20,6 +20,9 @@ Rules (see "Analysis and the annual summary" in the README, and
   dashboard, its CSV and XLSX, the annual summary and ``survey_report`` all present this
   ``Report`` and nothing else, so they are protected together;
 - a comparison is a z-test when both sides have at least 30 answers, Fisher's exact test below;
+  the test across the high-level groups is Pearson's chi-square when every expected count is
+  at least 5, otherwise Fisher's exact test (two groups) or a Monte-Carlo test with a fixed
+  seed (more), and names the groups it tested (groups with no answers are left out);
   groups with no answers are "not tested", reported apart from "not significant";
 - waves after a break in series are never joined to earlier ones (no change, no trend across
   the break);
@@ -36,11 +39,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
 
 from cms.platform.suppression import FOOTNOTE, SUPPRESSED, Relation, suppress
 from surveys.analysis import classifications as c
 from surveys.analysis import statistics as st
+from surveys.analysis.formatting import percent_text, relative_to, whole
 from surveys.analysis.groups import (
     ALL,
     ALL_OTHER_GROUPS,
@@ -72,16 +75,6 @@ NOT_SIGNIFICANT = "not significant"
 NOT_TESTED = "not tested"
 #: A group the wave's data does not have (never shown as 0 answering).
 NOT_COLLECTED = "not collected"
-
-
-def whole(value: float | None) -> int | None:
-    """Round half up to a whole number (Python's round() rounds half to even)."""
-    if value is None:
-        return None
-    # First to 9 places, so floating-point noise (-2.4999999999999996 for an exact -2.5)
-    # does not decide the rounding.
-    exact = Decimal(str(float(value))).quantize(Decimal("1e-9"), rounding=ROUND_HALF_UP)
-    return int(exact.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -152,6 +145,8 @@ class Comparison:
     adjusted_p: float | None = None
     outcome: str = NOT_TESTED
     reason: str = ""
+    #: The groups a test across groups used (their labels), in presentation order.
+    groups_tested: list[str] = field(default_factory=list)
 
     @property
     def testable(self) -> bool:
@@ -227,7 +222,8 @@ class Report:
 
     # -- words ---------------------------------------------------------------------------
     def summary(self, year: int | None = None) -> str:
-        """E.g. "Ethnic minorities 48% (44-52), White 59% (57-61): gap 11 points, significant."."""
+        """E.g. "Ethnic minorities 48% (44-52), White 59% (57-61): Ethnic minorities 11 points
+        below White, significant."."""
         year = year if year is not None else self.latest_year
         if year is None:
             return "No answers yet."
@@ -248,8 +244,8 @@ class Report:
         elif gap.difference is None:
             tail = "gap not tested (too few answers)"
         else:
-            points = whole(abs(gap.difference))
-            tail = f"gap {points} {'point' if points == 1 else 'points'}, {gap.outcome}"
+            name = GROUP_LABELS[versus]
+            tail = f"Ethnic minorities {relative_to(gap.difference, name)}, {gap.outcome}"
         return f"{year}: {parts[0]}, {parts[1]}: {tail}."
 
 
@@ -260,7 +256,7 @@ def describe_row(row: Row, name: str) -> str:
         return f"{name}: {NOT_COLLECTED}"
     if not row.n:
         return f"{name}: no answers"
-    return f"{name} {whole(row.percent)}% ({whole(row.ci_low)}-{whole(row.ci_high)})"
+    return f"{name} {percent_text(row.percent, row.ci_low, row.ci_high, to='-')}"
 
 
 def _points(value: float) -> float:
@@ -649,12 +645,17 @@ def gaps(table: WaveTable, *, threshold: int) -> list[Comparison]:
 
 
 def chi_square(table: WaveTable, *, threshold: int) -> Comparison:
-    """Chi-square across the high-level groups shown in the wave, leaving out suppressed ones."""
-    usable = [
-        (table.cells[group].k, table.cells[group].n)
+    """The test across the high-level groups shown in the wave, leaving out suppressed ones and
+    those with too few answers (none, or fewer than the threshold); ``groups_tested`` names the
+    groups it used, and ``test`` the test (Pearson's, or exact / Monte-Carlo below 5 expected).
+    """
+    candidates = [
+        group
         for group in HIGH_LEVEL_CODES
         if table.cell(group) is not None and not table.is_suppressed(group)
     ]
+    counts = [(table.cells[group].k, table.cells[group].n) for group in candidates]
+    used = [candidates[index] for index in st.tested_groups(counts, min_n=threshold)]
     chi = Comparison(
         kind="chi",
         year=table.year,
@@ -662,14 +663,26 @@ def chi_square(table: WaveTable, *, threshold: int) -> Comparison:
         label="Across the five high-level ethnic groups",
         versus="",
     )
-    result = st.chi_square_across(usable, min_n=threshold)
+    result = st.chi_square_across(counts, min_n=threshold)
     if not result.tested:
         chi.reason = "fewer than two groups to compare"
         return chi
     chi.test, chi.statistic, chi.p_value = result.test, result.statistic, result.p_value
-    if len(usable) < len(HIGH_LEVEL_CODES):
-        chi.reason = "groups with suppressed figures left out"
+    chi.groups_tested = [GROUP_LABELS[group] for group in used]
+    left_out = [
+        f"{GROUP_LABELS[group]} ({_why_left_out(table, group)})"
+        for group in HIGH_LEVEL_CODES
+        if group not in used and table.cell(group) is not None
+    ]
+    if left_out:
+        chi.reason = "left out: " + "; ".join(left_out)
     return chi
+
+
+def _why_left_out(table: WaveTable, group: str) -> str:
+    if table.is_suppressed(group):
+        return "suppressed"
+    return "no answers" if table.cells[group].n == 0 else "too few answers"
 
 
 # -- over waves: changes and trend ---------------------------------------------------------------
@@ -793,7 +806,10 @@ def footnotes(
     notes.append(
         "Intervals are 95% Wilson score intervals; gaps and changes have Newcombe's hybrid score "
         "interval. Tests: two-proportion z-test when both groups have at least 30 answers, "
-        "Fisher's exact test below that; chi-square across groups; Cochran-Armitage for trend. "
+        "Fisher's exact test below that; Pearson's chi-square across the high-level groups, or, "
+        "when any expected count is below 5, Fisher's exact test for two groups or a "
+        f"Monte-Carlo test ({st.MONTE_CARLO_DRAWS:,} simulated tables) for more; "
+        "Cochran-Armitage for trend. "
         f"P-values adjusted across the {tested} comparisons shown with the "
         f"{ADJUSTMENT_LABELS[spec.adjustment]} method; significant means adjusted p < 0.05."
     )
@@ -841,4 +857,5 @@ __all__ = [
     "WaveInfo",
     "WaveTable",
     "build_report",
+    "whole",
 ]

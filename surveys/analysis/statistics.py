@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 Z_95 = float(stats.norm.ppf(0.975))
@@ -115,16 +116,74 @@ def compare_proportions(k1: int, n1: int, k2: int, n2: int, *, min_n: int = 1) -
     return Comparison("Fisher's exact test", None, fisher_exact_p(k1, n1, k2, n2))
 
 
+# Pearson's chi-square is trusted only when every expected count is at least this; below it the
+# 2 x 2 table has Fisher's exact test and a larger one a Monte-Carlo test on the same margins.
+CHI_SQUARE_MIN_EXPECTED = 5
+MONTE_CARLO_DRAWS = 20_000
+# Fixed, so a report reads the same each time it is built (and in a published snapshot).
+MONTE_CARLO_SEED = 20_261_203
+CHI_SQUARE = "chi-square"
+FISHER = "Fisher's exact test"
+MONTE_CARLO = f"Monte-Carlo chi-square test ({MONTE_CARLO_DRAWS:,} simulated tables)"
+
+
+def tested_groups(groups: Sequence[tuple[int, int]], *, min_n: int = 1) -> list[int]:
+    """Positions of the groups a test across groups uses: those with at least ``min_n`` (and
+    at least one) answers. A group with no answers says nothing about equal proportions."""
+    return [index for index, (_, n) in enumerate(groups) if n >= max(min_n, 1)]
+
+
+def _table(groups: Sequence[tuple[int, int]]) -> np.ndarray:
+    return np.array([[k for k, _ in groups], [n - k for k, n in groups]])
+
+
+def expected_counts(groups: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Expected positive and negative counts of each group if every group had the same rate."""
+    table = _table(groups)
+    return np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+
+
+def monte_carlo_chi_square_p(
+    groups: Sequence[tuple[int, int]],
+    *,
+    draws: int = MONTE_CARLO_DRAWS,
+    seed: int = MONTE_CARLO_SEED,
+) -> tuple[float, float]:
+    """Pearson's statistic and its Monte-Carlo p-value: the share of ``draws`` random tables
+    with the observed margins (Patefield's algorithm) whose statistic is at least the observed
+    one, counting the observed table (Hope 1968; R's ``chisq.test(simulate.p.value = TRUE)``).
+    """
+    table = _table(groups)
+    expected = expected_counts(groups)
+    observed = float(((table - expected) ** 2 / expected).sum())
+    tables = stats.random_table(
+        table.sum(axis=1), table.sum(axis=0), seed=np.random.default_rng(seed)
+    ).rvs(size=draws)
+    simulated = ((tables - expected) ** 2 / expected).sum(axis=(1, 2))
+    # As R does: a simulated table as extreme as the observed one, allowing for rounding.
+    at_least = int((simulated >= observed * (1 - 64 * np.finfo(float).eps)).sum())
+    return observed, (1 + at_least) / (draws + 1)
+
+
 def chi_square_across(groups: Sequence[tuple[int, int]], *, min_n: int = 1) -> Comparison:
-    """Pearson chi-square test of equal proportions across all groups (a 2 x G table)."""
-    usable = [(k, n) for k, n in groups if n >= max(min_n, 1)]
+    """Equal proportions across the groups (a 2 x G table) of those ``tested_groups`` keeps.
+
+    Pearson's chi-square when every expected count is at least 5; otherwise Fisher's exact
+    test for two groups and a Monte-Carlo test for more, named in ``test``.
+    """
+    usable = [groups[index] for index in tested_groups(groups, min_n=min_n)]
     if len(usable) < 2:
         return NOT_TESTED
-    table = [[k for k, _ in usable], [n - k for k, n in usable]]
-    if any(sum(row) == 0 for row in table):
-        return Comparison("chi-square", 0.0, 1.0)
+    table = _table(usable)
+    if any(row.sum() == 0 for row in table):
+        return Comparison(CHI_SQUARE, 0.0, 1.0)
+    if expected_counts(usable).min() < CHI_SQUARE_MIN_EXPECTED:
+        if len(usable) == 2:
+            (k1, n1), (k2, n2) = usable
+            return Comparison(FISHER, None, fisher_exact_p(k1, n1, k2, n2))
+        return Comparison(MONTE_CARLO, *monte_carlo_chi_square_p(usable))
     result = stats.chi2_contingency(table, correction=False)
-    return Comparison("chi-square", float(result.statistic), float(result.pvalue))
+    return Comparison(CHI_SQUARE, float(result.statistic), float(result.pvalue))
 
 
 def cochran_armitage_trend(

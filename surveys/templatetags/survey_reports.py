@@ -16,6 +16,7 @@ from django import template
 
 from cms.platform.suppression import FOOTNOTE, SUPPRESSED
 from surveys import classifications as c
+from surveys.analysis.formatting import percent_text, relative_to
 from surveys.analysis.groups import ALL, ALL_OTHER_GROUPS, GROUP_LABELS
 from surveys.analysis.report import (
     NOT_COLLECTED,
@@ -137,7 +138,7 @@ def percent_with_interval(row: Row | None) -> Figure:
         return Figure(SUPPRESSED, suppressed=True)
     if not row.n:
         return Figure(NOT_AVAILABLE, missing=True)
-    return Figure(f"{whole(row.percent)}% ({whole(row.ci_low)} to {whole(row.ci_high)})")
+    return Figure(percent_text(row.percent, row.ci_low, row.ci_high))
 
 
 def answers(row: Row | None) -> Figure:
@@ -219,7 +220,7 @@ def group_sentence(
     if row.suppressed:
         return f"{name}: not shown {SUPPRESSED}, to protect the confidentiality of a small group."
     higher = report.spec.higher_is_better
-    parts = [f"{name} {whole(row.percent)}% ({whole(row.ci_low)} to {whole(row.ci_high)}) agreed"]
+    parts = [f"{name} {percent_text(row.percent, row.ci_low, row.ci_high)} agreed"]
     previous = report.previous_year(year)
     if previous is not None:
         words = change_words(
@@ -248,11 +249,7 @@ def gap_sentence(report: Report, year: int) -> str:
         return f"The gap between ethnic minorities and {versus} is not shown {SUPPRESSED}."
     if gap.difference is None:
         return f"The gap between ethnic minorities and {versus} could not be tested."
-    points = whole(abs(gap.difference))
-    if points == 0:
-        where = f"level with {versus} (to the nearest point)"
-    else:
-        where = f"{_points(points)} {'above' if gap.difference > 0 else 'below'} {versus}"
+    where = relative_to(gap.difference, versus)
     verdict = {
         SIGNIFICANT: "a significant difference",
         NOT_SIGNIFICANT: "not a significant difference",

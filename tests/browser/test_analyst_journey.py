@@ -243,7 +243,8 @@ def test_analyst_imports_a_wave_reads_the_report_and_publishes_the_summary(
     check(officer)
     # 32 of the 61 ethnic minority answers positive (52%), 24 of the 40 White (60%).
     summary = (
-        f"{YEAR}: Ethnic minorities 52% (40-64), White 60% (45-74): gap 8 points, not significant."
+        f"{YEAR}: Ethnic minorities 52% (40-64), White 60% (45-74): "
+        "Ethnic minorities 8 points below White, not significant."
     )
     assert page.locator(".measure-summary").inner_text().strip() == summary
     assert selectors.measure_report(measure=measure).summary() == summary

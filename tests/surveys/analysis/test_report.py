@@ -144,7 +144,8 @@ def test_p_values_are_adjusted_together():
 def test_summary_sentence():
     report = report_of({(2025, "black_african"): (70, 56), (2025, "white_irish"): (80, 48)})
     assert report.summary() == (
-        "2025: Ethnic minorities 80% (69-88), White 60% (49-70): gap 20 points, significant."
+        "2025: Ethnic minorities 80% (69-88), White 60% (49-70): "
+        "Ethnic minorities 20 points above White, significant."
     )
 
 

@@ -330,7 +330,12 @@ def test_chi_square_leaves_out_suppressed_groups_and_needs_two():
     chi = r.chi_square(table(2025, groups, suppressed={"mixed"}), threshold=10)
     statistic, _, _ = proportions_chisquare([120, 70, 40], [200, 150, 90])
     assert chi.statistic == pytest.approx(statistic, rel=1e-9)
-    assert chi.reason == "groups with suppressed figures left out"
+    assert chi.reason == "left out: Mixed or Multiple ethnic groups (suppressed)"
+    assert chi.groups_tested == [
+        "White",
+        "Asian, Asian British or Asian Welsh",
+        "Black, Black British, Black Welsh, Caribbean or African",
+    ]
     alone = r.chi_square(table(2025, {"white": (200, 120), ALL: (200, 120)}), threshold=10)
     assert alone.p_value is None and alone.reason == "fewer than two groups to compare"
 
