@@ -5,7 +5,7 @@ from django.urls import reverse
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from surveys import import_views
+from surveys import count_import_views, count_imports, import_views
 from surveys.viewsets import SURVEYS_MENU_HOOK
 
 
@@ -19,6 +19,11 @@ class SurveyDataMenuItem(MenuItem):
 @hooks.register("register_admin_urls")
 def register_survey_data_urls():
     return import_views.admin_urls()
+
+
+@hooks.register("register_admin_urls")
+def register_count_import_urls():
+    return count_import_views.admin_urls()
 
 
 # In the "Surveys" menu, which surveys/viewsets.py builds with this submenu hook.
@@ -36,3 +41,7 @@ def register_survey_data_menu_item():
 def register_survey_import_log_actions(actions):
     actions.register_action("surveys.import", "Import", "Survey results imported")
     actions.register_action("surveys.export", "Download", "Survey results downloaded")
+    actions.register_action(count_imports.REMOVE_ACTION, "Remove import", "Imported counts removed")
+    actions.register_action(
+        count_imports.REPLACE_ACTION, "Replace import", "Imported counts replaced"
+    )

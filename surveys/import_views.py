@@ -10,7 +10,9 @@ the task worker while a progress page refreshes itself (no script: the admin's C
 
 Aggregated counts come per survey in small files, read whole by
 ``cms.platform.imports.read_upload`` within ``COUNT_LIMITS`` and imported through
-django-import-export (``surveys.importers.import_aggregated_counts``).
+django-import-export (``surveys.importers.import_aggregated_counts``). Every upload of counts is
+previewed and only written once confirmed, and can later be replaced or removed as a batch
+(``surveys.count_import_views``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.defaults import permission_denied
 
@@ -40,20 +43,18 @@ from cms.platform.imports import read_upload
 from cms.platform.uploads import (
     MEGABYTE,
     XLSX_CONTENT_TYPE,
-    Row,
     UploadLimits,
     UploadRefused,
     check_upload,
     spreadsheet_field,
 )
 from cms.reauthentication import sensitive_action
-from surveys import exports, import_tasks
+from surveys import count_import_views, count_imports, exports, import_tasks
 from surveys.importers import (
     COUNT_LIMITS,
     RESPONSE_LIMITS,
     ImportResult,
     count_rows,
-    import_aggregated_counts,
     import_responses,
     rows_for,
     upload_opener,
@@ -320,24 +321,15 @@ def import_counts_page(request, survey_id: int):
     if request.method == "POST" and form.is_valid():
         parsed = form.cleaned_data["file"]
         ignored = parsed.ignored_columns
-        headers = parsed.dataset.headers
-        rows = [
-            Row(zip(headers, values, strict=False), number)
-            for values, number in zip(parsed.dataset, parsed.row_numbers, strict=False)
-        ]
-        result = import_aggregated_counts(
-            survey=survey, rows=rows, by=request.user, file_name=parsed.name
-        )
-        if result.ok:
-            message = f"Imported {result.imported:,} aggregated counts into {survey}"
-            if result.waves_created:
-                years = ", ".join(str(year) for year in result.waves_created)
-                message += f", with new imported waves for {years}"
-            message += "."
-            if ignored:
-                message += " These columns were ignored: " + ", ".join(ignored) + "."
-            messages.success(request, message)
-            return redirect("surveys_data")
+        # Every row checked now (the import run and rolled back), so a file with problems is
+        # refused here as before; a clean one is staged and previewed, and written only once the
+        # analyst confirms (surveys.count_import_views).
+        upload = request.FILES["file"]
+        if not count_import_views.refused_as_same_file(form, survey=survey, upload=upload):
+            preview = count_imports.preview_counts(survey=survey, parsed=parsed, by=request.user)
+            result = preview.result
+            if result.ok:
+                return count_import_views.counts_upload_staged(request, survey=survey)
 
     return TemplateResponse(
         request,
@@ -352,6 +344,7 @@ def import_counts_page(request, survey_id: int):
             "max_rows": COUNT_LIMITS.max_rows,
             "group_codes": group_codes_with_labels(),
             "tolerance": RECONCILIATION_TOLERANCE,
+            "batches_url": reverse("surveys_count_batches", args=[survey.pk]),
         },
     )
 

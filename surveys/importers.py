@@ -51,7 +51,9 @@ from cms.platform import uploads
 from cms.platform.imports import RowError, import_all_or_nothing
 from cms.platform.uploads import MEGABYTE, Opener, UploadLimits, UploadRefused
 from surveys.models import (
+    AggregatedCount,
     Answer,
+    CountImportBatch,
     FreeTextAnswer,
     Question,
     Response,
@@ -157,6 +159,8 @@ class ImportResult:
     error_count: int = 0
     errors: list[RowError] = field(default_factory=list)
     waves_created: list[int] = field(default_factory=list)
+    #: The import batch aggregated counts went into.
+    batch_id: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -637,32 +641,67 @@ class _ShuffledSpool:
 # --- Aggregated counts ---------------------------------------------------------------------------
 
 
-def import_aggregated_counts(
-    *, survey: Survey, rows: Iterable[dict], by=None, file_name: str = ""
-) -> ImportResult:
-    """Counts from an earlier survey provider: (year, question_key, group, n_answering,
-    n_positive) rows, all or nothing, through import-export's dry run then a real run.
+class BatchedCountResource(AggregatedCountResource):
+    """``AggregatedCountResource`` whose every new count belongs to ``batch``."""
 
-    A year without a wave gets one (marked imported). Groups are ethnic group codes (detailed or
-    high-level), ``prefer_not_to_say``, ``ethnic_minorities`` or ``all``.
-    """
-    result = ImportResult()
+    def __init__(self, *, survey: Survey, batch: CountImportBatch, **kwargs):
+        super().__init__(survey=survey, **kwargs)
+        self.batch = batch
+
+    def init_instance(self, row=None):
+        instance = super().init_instance(row)
+        instance.batch = self.batch
+        return instance
+
+
+def _count_dataset(result: ImportResult, rows: Iterable[dict]) -> tuple[tablib.Dataset, list]:
     dataset = tablib.Dataset(headers=list(COUNT_COLUMNS))
     numbers: list[int] = []
     max_rows = COUNT_LIMITS.max_rows
     for index, row in enumerate(rows):
         if len(numbers) >= max_rows:
             result.error(0, "", f"The file has more than {max_rows:,} rows. Split it by year.")
-            return result
+            return dataset, numbers
         dataset.append([row.get(column) for column in COUNT_COLUMNS])
         numbers.append(getattr(row, "number", index + 2))
     if not numbers:
         result.error(0, "", "The file has column headings but no rows to import.")
+    return dataset, numbers
+
+
+def import_aggregated_counts(
+    *,
+    survey: Survey,
+    rows: Iterable[dict],
+    by=None,
+    file_name: str = "",
+    checksum: str = "",
+    batch: CountImportBatch | None = None,
+) -> ImportResult:
+    """Counts from an earlier survey provider: (year, question_key, group, n_answering,
+    n_positive) rows, all or nothing, through import-export's dry run then a real run.
+
+    A year without a wave gets one (marked imported). Groups are ethnic group codes (detailed or
+    high-level), ``prefer_not_to_say``, ``ethnic_minorities`` or ``all``. Every count belongs to
+    ``batch``, or to a new batch for this upload (``result.batch_id``); a refused file leaves no
+    batch behind. Removing and replacing batches: ``surveys.count_imports``.
+    """
+    result = ImportResult()
+    dataset, numbers = _count_dataset(result, rows)
+    if not result.ok:
         return result
 
     def log_counts(resource, real) -> tuple[int, list[int]]:
         imported = sum(1 for row in real.valid_rows() if row.is_new())
         waves_created = sorted(resource.created_years)
+        target = resource.batch
+        target.counts = imported
+        target.rows = len(numbers)
+        target.years = sorted(
+            set(AggregatedCount.objects.filter(batch=target).values_list("wave__year", flat=True))
+        )
+        target.created_years = sorted(set(target.created_years) | set(waves_created))
+        target.save(update_fields=["counts", "rows", "years", "created_years"])
         log(
             instance=survey,
             action="surveys.import",
@@ -672,19 +711,33 @@ def import_aggregated_counts(
                 "file": file_name[:200],
                 "counts": imported,
                 "waves_created": waves_created,
+                "batch": target.pk,
+                "checksum": checksum,
             },
         )
         return imported, waves_created
 
-    errors, saved = import_all_or_nothing(
-        lambda: AggregatedCountResource(survey=survey, row_numbers=numbers),
-        dataset,
-        numbers,
-        unsaved="This row could not be saved. Check it against the column notes.",
-        saved=log_counts,
-    )
+    with transaction.atomic():
+        if batch is None:
+            batch = CountImportBatch.objects.create(
+                survey=survey,
+                imported_by=by,
+                file_name=file_name[:200],
+                checksum=checksum,
+                rows=len(numbers),
+            )
+        errors, saved = import_all_or_nothing(
+            lambda: BatchedCountResource(survey=survey, batch=batch, row_numbers=numbers),
+            dataset,
+            numbers,
+            unsaved="This row could not be saved. Check it against the column notes.",
+            saved=log_counts,
+        )
+        if saved is None:
+            transaction.set_rollback(True)  # Not even the batch stays.
     if saved is not None:
         result.imported, result.waves_created = saved
+        result.batch_id = batch.pk
     result.rows = len(numbers)
     for error in errors:
         result.error(error.row, error.column, error.message)

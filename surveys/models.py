@@ -360,14 +360,74 @@ class FreeTextAnswer(models.Model):
         return f"Free text for {self.question.key}"
 
 
+class CountImportBatch(models.Model):
+    """One upload of aggregated counts: what came in together, so it can be removed or replaced
+    together (``surveys.count_imports``).
+
+    A batch is never deleted: once removed or replaced it loses its counts but stays as the
+    record of what was there, which years it fed and when it changed (a published annual
+    summary reads that to say the data under it changed). Counts imported before batches were
+    recorded belong to one legacy batch per survey (``0009_import_batches``).
+    """
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "In use"
+        REMOVED = "removed", "Removed"
+        REPLACED = "replaced", "Replaced"
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="count_batches")
+    # SET_NULL: erasing the analyst's account must not lose the record of the import.
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+    file_name = models.CharField(max_length=200, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    counts = models.PositiveIntegerField(default=0)
+    #: SHA-256 of the uploaded bytes (hex); empty for the legacy batches.
+    checksum = models.CharField(max_length=64, blank=True, db_index=True)
+    legacy = models.BooleanField(default=False)
+    #: The years it held counts for, and the years whose waves it created (kept after removal).
+    years = models.JSONField(default=list, blank=True)
+    created_years = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.ACTIVE)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replaced_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces"
+    )
+
+    class Meta:
+        ordering = ["survey", "-imported_at", "-pk"]
+        verbose_name = "count import"
+
+    def __str__(self) -> str:
+        return f"{self.survey.name}: import {self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+
 class AggregatedCount(models.Model):
     """Results imported as counts from an earlier survey provider (no individual responses).
 
     ``group`` is an ethnic group code from ``surveys.classifications`` (detailed or high-level),
-    ``prefer_not_to_say``, or ``all``.
+    ``prefer_not_to_say``, or ``all``. Every count belongs to the upload it came in
+    (``CountImportBatch``).
     """
 
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="aggregated_counts")
+    # Null only for counts written outside the import page (a shell, a test's fixture): every
+    # upload sets it, and 0009_import_batches gave the counts before it a legacy batch.
+    batch = models.ForeignKey(
+        CountImportBatch,
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="aggregated_counts",
+    )
     question_key = models.SlugField(max_length=60)
     group = models.CharField(max_length=60)
     n_answering = models.PositiveIntegerField()
@@ -594,6 +654,21 @@ class AnnualSummaryPage(BasePage):
         from surveys.selectors import annual_summary
 
         return annual_summary(year=self.year)
+
+    def data_changes(self) -> list[dict]:
+        """Changes to the imported counts under the published snapshot since it was taken."""
+        if not (self.snapshot and self.snapshot_taken_at):
+            return []
+        from surveys.count_imports import summary_data_changes
+
+        surveys = sorted(
+            {
+                section.get("measure", {}).get("survey", "")
+                for section in self.snapshot.get("measures", [])
+            }
+            - {""}
+        )
+        return summary_data_changes(year=self.year, since=self.snapshot_taken_at, surveys=surveys)
 
     def serve_preview(self, request, mode_name):
         self.snapshot = {}

@@ -4,7 +4,7 @@ Registered with ``cms.platform.personal_data``. A response holds nothing that na
 a used link loses its address in the same transaction that stores the response, so the personal
 data here is the address on an unused link (kept for reminders), an address on the invited list
 of a wave that hides who answered (``WaveInvitee``, deleted when the wave has closed), and the
-officer who sent a batch.
+officer who sent a batch of links or imported, removed or replaced a batch of counts.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ from surveys.services import used_invitations_delete
 personal_data.exempt(
     "surveys.InvitationBatch",
     reason="the council's record of which officer sent or reminded a wave's links",
+)
+personal_data.exempt(
+    "surveys.CountImportBatch",
+    reason="the council's record of which officer imported, removed or replaced a set of "
+    "aggregated counts; the links are cleared (SET_NULL) when the account is deleted",
 )
 
 

@@ -19,8 +19,9 @@ Two kinds of file come in (see ``surveys.importers``):
   is 0: providers we import from publish exact counts (a table rounded to 5 is not a count,
   and its parts would disagree with its totals by chance), and a total that disagrees with its
   parts is then a mistake in the file. A total of ``all`` may exceed its groups: the rest are
-  "ethnic group not given". Counts already in the site for the same year and question are
-  reconciled with the file's.
+  "ethnic group not given"; a file without one lists every group anyone is in (a group left
+  out is 0). Counts already in the site for the same year and question are reconciled with
+  the file's.
 
 * **Individual responses**, one row per response and one column per question key.
   ``ResponseColumnsResource`` describes those columns (for the upload page and the template file)

@@ -189,7 +189,11 @@ class WaveCreateView(CreateView):
 
 
 class WaveDeleteView(RefuseDeleteWithResultsMixin, DeleteView):
-    refusal = "It has responses or imported results, which are kept."
+    refusal = (
+        "It has responses or imported results, which are kept. Imported counts come out by "
+        "removing or replacing their import (Import and download results, Imports of counts), "
+        "which also deletes a wave that import created once nothing else is in it."
+    )
 
     def has_results(self) -> bool:
         return (

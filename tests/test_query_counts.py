@@ -64,6 +64,7 @@ from surveys.models import (
     AggregatedCount,
     AnnualSummaryPage,
     Answer,
+    CountImportBatch,
     EqualityDataIndexPage,
     FreeTextAnswer,
     InvitationBatch,
@@ -1055,6 +1056,9 @@ NOT_LISTINGS = {
     "surveys_board_evaluation_new": "a form with the template's four fixed questions",
     "surveys_import_counts": "an upload form for one survey",
     "surveys_import_progress": "one import's progress",
+    "surveys_import_counts_preview": "one staged file's preview (at most COUNT_LIMITS rows)",
+    "surveys_count_batch_remove": "one import batch and the confirmation",
+    "surveys_count_batch_replace": "one import batch and an upload form",
 }
 
 AdminCase = Callable[[], Scenario]
@@ -1214,6 +1218,19 @@ def _wave_questions():
 def _import_responses_page():
     wave = WaveFactory()
     return Scenario([reverse("surveys_import_responses", args=[wave.pk])], _add_questions_to(wave))
+
+
+@admin_view_case("surveys_count_batches")
+def _count_batches():
+    survey = SurveyFactory()
+
+    def add(n):
+        for _ in range(n):
+            CountImportBatch.objects.create(
+                survey=survey, imported_by=UserFactory(), file_name="counts.csv", years=[2019]
+            )
+
+    return Scenario([reverse("surveys_count_batches", args=[survey.pk])], add)
 
 
 @admin_view_case("surveys_wave_invitations")

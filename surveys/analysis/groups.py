@@ -13,10 +13,13 @@ several levels at once. Totals and parts are reconciled, never added: where a gr
 are all known, the group is their sum (the finer figures are kept; ``surveys.resources``
 refuses a file whose totals and parts disagree); where a group is given with all but one of
 its parts, that part is the difference; a group known neither way is "not collected" and has
-no cell, so no report shows it as 0. Individual responses are ``complete``: every code is
-collected, and a code nobody chose is 0; so is a table of detailed groups alone (without a
-total or any group above them), which lists the groups anyone is in. Where a total leaves
-nobody over for the parts not given, they are 0.
+no cell, so no report shows it as 0 (Asian in a table of White and ethnic minorities, White
+British in a table of high-level groups). A table without a total (``all``) lists every group
+anyone is in, as individual responses do: a group it leaves out, and that no group it gives
+contains, is 0 (Prefer not to say, or Mixed, missing from a table of high-level groups). With
+a total, the total says who is left over: the part of it no published group accounts for is
+"ethnic group not given" (Prefer not to say, if not published, is then not collected), and
+where it leaves nobody over, the parts not given are 0.
 
 From the cells this module makes the additive relations between them that disclosure control
 needs, so that no hidden cell can be worked out by subtraction: one for each group whose parts
@@ -208,11 +211,10 @@ def _checked(counts: Mapping[str, tuple[int, int]], complete: bool) -> dict[str,
         if code not in KNOWN_CODES:
             raise ValueError(f"Unknown group code {code!r}.")
         given[code] = Cell(answering, positive)
-    # A table of detailed groups alone, without a total, lists the groups anyone is in, as
-    # responses do: a group it leaves out is 0. (With a total, the total says who is left.)
-    complete = complete or (
-        all(code in LEAF_CODES for code in given) and any(code in DETAILED_LABELS for code in given)
-    )
+    # A table without a total lists every group anyone is in, as responses do: a group it
+    # leaves out (and no group it gives contains) is 0. With a total, the total says who is
+    # left over, and the groups it does not break down are not collected.
+    complete = complete or ALL not in given
     if complete:
         # Nobody chose a code without a count, unless a group above it was counted instead.
         for code in LEAF_CODES:

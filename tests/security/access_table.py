@@ -1126,6 +1126,22 @@ TABLE |= {
     "admin/survey-data/surveys/<int:survey_id>/import-counts/": row(
         ANALYSTS, "/admin/survey-data/surveys/{survey}/import-counts/"
     ),
+    "admin/survey-data/surveys/<int:survey_id>/count-imports/": row(
+        ANALYSTS, "/admin/survey-data/surveys/{survey}/count-imports/"
+    ),
+    "admin/survey-data/count-imports/preview/<str:token>/": row(
+        ANALYSTS,
+        "/admin/survey-data/count-imports/preview/no-such-preview/",
+        "no preview staged: analysts are sent back to the import list, told it has expired",
+    ),
+    "admin/survey-data/count-imports/<int:batch_id>/remove/": row(
+        ANALYSTS,
+        "/admin/survey-data/count-imports/{count_batch}/remove/",
+        "a GET asks for confirmation; only a POST removes",
+    ),
+    "admin/survey-data/count-imports/<int:batch_id>/replace/": row(
+        ANALYSTS, "/admin/survey-data/count-imports/{count_batch}/replace/"
+    ),
     "admin/survey-data/imports/<str:import_id>/": row(
         admin(ANALYST, ok=NOT_FOUND),
         "/admin/survey-data/imports/no-such-import/",

@@ -51,7 +51,7 @@ from cms import roles
 from cms.models import HomePage, Invitation
 from cms.models.invitations import hash_token as hash_invitation_token
 from engagement import tokens as newsletter_tokens
-from surveys.models import InvitationBatch, Measure, SurveyInvitation
+from surveys.models import CountImportBatch, InvitationBatch, Measure, SurveyInvitation
 from surveys.tokens import hash_token as hash_survey_token
 from tests.board.factories import (
     BoardMemberFactory,
@@ -277,6 +277,7 @@ def build_world(users: dict) -> dict:
         baseline=wave,
     ).pk
     w["invitation_batch"] = InvitationBatch.objects.create(wave=wave, total=1).pk
+    w["count_batch"] = CountImportBatch.objects.create(survey=survey, file_name="counts.csv").pk
     open_wave = staff_survey_wave(survey=SurveyFactory(slug="access-matrix-open"), year=THIS_YEAR)
     w["survey_token"] = invite(open_wave, email="taker@example.org")
     w["used_survey_token"] = invite(open_wave, email="used@example.org")

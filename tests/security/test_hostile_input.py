@@ -84,6 +84,7 @@ from engagement.models import (
 from surveys.models import (
     AggregatedCount,
     Answer,
+    CountImportBatch,
     FreeTextAnswer,
     InvitationBatch,
     Measure,
@@ -155,6 +156,7 @@ FORM_INVENTORY = {
     "surveys.import_views.ResponseUploadForm": "test_survey_response_import_hostile_cells",
     "surveys.import_views.CountsUploadForm": "test_survey_counts_import_hostile_cells",
     "surveys.import_views.FullExportForm": "test_full_export_reason_form",
+    "surveys.count_import_views.CountsConfirmForm": "test_count_import_batch_pages",
     "engagement.forms.ActivityFilterForm": "test_public_listing_filters",
     "engagement.forms.NewsletterSignupForm": "test_newsletter_signup_form",
     "engagement.forms.SearchForm": "test_search_query_string",
@@ -218,6 +220,10 @@ ENDPOINT_INVENTORY = {
     "surveys_import_responses": "test_survey_response_import_hostile_cells",
     "surveys_import_counts": "test_survey_counts_import_hostile_cells",
     "surveys_import_progress": "test_admin_other_pages",
+    "surveys_count_batches": "test_count_import_batch_pages",
+    "surveys_import_counts_preview": "test_count_import_batch_pages",
+    "surveys_count_batch_remove": "test_count_import_batch_pages",
+    "surveys_count_batch_replace": "test_count_import_batch_pages",
     "surveys_export_responses": "test_admin_other_pages",
     "surveys_export_free_text": "test_admin_other_pages",
     "surveys_wave_questions": "test_admin_other_pages",
@@ -2848,6 +2854,57 @@ def test_survey_counts_import_hostile_cells(admin_client):
                 assert 0 <= count.n_positive <= count.n_answering
 
     run()
+
+
+def test_count_import_batch_pages(admin_client):
+    """The preview's confirm and cancel buttons, hostile tokens in its address, and the batch
+    pages: never a 500, nothing written but whole batches, a batch removed at most once."""
+    survey = SurveyFactory(name=f"Counts {SCRIPT}")
+    data = b"year,question_key,group,n_answering,n_positive\n2019,q,all,100,60\n"
+    staged = admin_client.post(
+        f"/admin/survey-data/surveys/{survey.pk}/import-counts/",
+        {"file": upload("counts.csv", data, "text/csv")},
+    )
+    preview_url = staged["Location"]
+    assert_escaped(admin_client.get(preview_url))
+    checksum = admin_client.get(preview_url).context["state"]["checksum"]
+
+    @CHEAP
+    @given(
+        data=form_data(
+            {"checksum": field(checksum, hostile=hostile_text), "action": field("cancel")}
+        ),
+        token=hostile_text,
+    )
+    def run(data, token):
+        before = Rows()
+        before.check(admin_client.post(preview_url, data))
+        path = quote(token.replace("/", ""), safe="")
+        if path:
+            assert_escaped(admin_client.get(f"/admin/survey-data/count-imports/preview/{path}/"))
+            assert_escaped(admin_client.post(f"/admin/survey-data/count-imports/preview/{path}/"))
+        assert not AggregatedCount.objects.filter(wave__survey=survey).exists()
+
+    run()
+
+    batch = CountImportBatch.objects.create(survey=survey, file_name=SCRIPT, years=[2019])
+    assert_escaped(admin_client.get(f"/admin/survey-data/surveys/{survey.pk}/count-imports/"))
+    assert_escaped(admin_client.get(f"/admin/survey-data/count-imports/{batch.pk}/remove/"))
+
+    @CHEAP
+    @given(data=form_data({"file": field("x", hostile=hostile_text)}))
+    def replace_and_remove(data):
+        replace = f"/admin/survey-data/count-imports/{batch.pk}/replace/"
+        assert_escaped(admin_client.post(replace, data))
+        assert_escaped(
+            admin_client.post(f"/admin/survey-data/count-imports/{batch.pk}/remove/", data)
+        )
+
+    replace_and_remove()
+    batch.refresh_from_db()
+    assert batch.state == CountImportBatch.State.REMOVED
+    removals = ModelLogEntry.objects.filter(action="surveys.count_batch.remove", object_id=batch.pk)
+    assert removals.count() == 1
 
 
 def test_hostile_bytes_as_any_upload(admin_client, import_urls, member, member_client):

@@ -37,6 +37,7 @@ from surveys.models import (
     Response,
     Wave,
 )
+from tests.surveys.count_import_helpers import confirm_preview
 from tests.surveys.factories import QuestionFactory, SurveyFactory, staff_survey_wave
 
 pytestmark = pytest.mark.django_db
@@ -751,12 +752,14 @@ def test_aggregated_counts_import_and_make_the_waves_they_need(client_as_analyst
         ]
     )
 
-    page = upload(client_as_analyst, counts_url(survey), "counts.csv", data)
+    preview = upload(client_as_analyst, counts_url(survey), "counts.csv", data)
+    assert "These columns are not used, so they will be ignored: notes" in text_of(preview)
+    assert not AggregatedCount.objects.exists()  # Nothing is written before it is confirmed.
+    page = confirm_preview(client_as_analyst, preview)
 
     content = text_of(page)
     assert "Imported 5 aggregated counts into Old staff survey" in content
     assert "new imported waves for 2020" in content
-    assert "These columns were ignored: notes" in content
     assert AggregatedCount.objects.get(wave__year=2019, group="all").n_answering == 1200
     new_wave = Wave.objects.get(survey=survey, year=2020)
     assert new_wave.imported

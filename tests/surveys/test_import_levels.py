@@ -20,6 +20,7 @@ from surveys.analysis.groups import DEFAULT_GROUPS, GROUP_LABELS
 from surveys.models import AggregatedCount, Measure
 from surveys.resources import counts_template_rows
 from surveys.templatetags import survey_reports
+from tests.surveys.count_import_helpers import confirm_preview
 from tests.surveys.factories import SurveyFactory
 from tests.surveys.test_dashboard import csv_sections
 from tests.surveys.test_import import COUNT_HEADINGS, counts_url, csv_bytes, text_of, upload
@@ -91,7 +92,8 @@ EXPECTED_ANSWERING = {
         "White": 268_798, "White British": NOT_COLLECTED,
         "Ethnic minorities (all other ethnic groups combined)": 83_251,
         "Asian, Asian British or Asian Welsh": NOT_COLLECTED,
-        "Prefer not to say": NOT_COLLECTED, "All answers": 352_049,
+        # A table without a total lists every group anyone is in.
+        "Prefer not to say": 0, "All answers": 352_049,
     },
     "white_total_and_detailed_white": {
         "White": 268_798, "White British": 200_000, "White other than White British": 68_798,
@@ -124,9 +126,10 @@ def measure(survey) -> Measure:
 
 
 def import_file(client, survey, rows) -> str:
-    page = upload(client, counts_url(survey), "counts.csv", csv_bytes([COUNT_HEADINGS, *rows]))
-    assert page.status_code == 200
-    return text_of(page)
+    """Upload, check the preview, confirm: as an analyst imports counts."""
+    preview = upload(client, counts_url(survey), "counts.csv", csv_bytes([COUNT_HEADINGS, *rows]))
+    assert preview.status_code == 200
+    return text_of(confirm_preview(client, preview))
 
 
 # -- Reading a report everywhere it is presented ----------------------------------------------
@@ -270,8 +273,11 @@ def test_a_mixture_across_years_compares_at_the_finest_common_level(
         data = assert_everywhere(analyst_client, measure, year, EXPECTED_ANSWERING[layout])
 
     changes = {(c["year"], c["group"]) for c in data["comparisons"] if c["kind"] == "change"}
-    # 2019 has only White and ethnic minorities: 2020 is compared with it on those alone.
-    assert {g for y, g in changes if y == 2020} == {"white", "ethnic_minorities", "all"}
+    # 2019 has only White and ethnic minorities (and, without a total, nobody else): 2020 is
+    # compared with it on those alone.
+    assert {g for y, g in changes if y == 2020} == {
+        "white", "ethnic_minorities", "prefer_not_to_say", "all",
+    }  # fmt: skip
     # 2020 and 2021 share the high-level groups and Prefer not to say.
     assert {g for y, g in changes if y == 2021} == {
         "white", "ethnic_minorities", "asian", "black", "mixed", "other",
@@ -412,7 +418,8 @@ def test_the_template_has_every_code_and_layout_and_imports_as_it_is(
         "Detailed: the 19 ONS 2021 groups", "High-level: the 5 groups",
         "White and ethnic minorities",
     }  # fmt: skip
-    page = upload(analyst_client, counts_url(survey), "t.csv", response.content)
+    preview = upload(analyst_client, counts_url(survey), "t.csv", response.content)
+    page = confirm_preview(analyst_client, preview)
     assert f"Imported {len(rows) - 1} aggregated counts" in text_of(page)
     report = selectors.measure_report(measure=measure)
     assert len({report.row(year, "white").n for year in report.years}) == 1  # all agree
