@@ -32,6 +32,8 @@ register = template.Library()
 
 NOT_AVAILABLE = "[x]"
 NOT_AVAILABLE_FOOTNOTE = "[x] Not available: no answers from this group that year."
+#: A change where one of the two years' data does not have the group.
+NOT_COMPARED = "Not compared: not collected both years"
 BOARD_EVALUATION = "board_evaluation"
 # Staff survey measures first, then any other survey, then the board's evaluation.
 KIND_ORDER = {"staff": 0, "other": 1, BOARD_EVALUATION: 2}
@@ -283,6 +285,8 @@ def measure_summary(section: dict, year: int) -> MeasureSummary:
     def change(kind: str, before: int | None, group: str) -> Figure | None:
         if before is None:
             return None
+        if not (_collected(report, year, group) and _collected(report, before, group)):
+            return Figure(NOT_COMPARED)
         return _change_figure(report.comparison(kind, year, group), higher_is_better=higher)
 
     def earlier(before: int | None, group: str) -> Figure | None:
@@ -339,6 +343,11 @@ def measure_summary(section: dict, year: int) -> MeasureSummary:
         lines=lines,
         footnotes=footnotes,
     )
+
+
+def _collected(report: Report, year: int, group: str) -> bool:
+    row = report.row(year, group)
+    return row is None or row.collected
 
 
 def _label(report: Report, group: str) -> str:

@@ -15,9 +15,10 @@ from bs4 import BeautifulSoup
 from django.core.management import call_command
 from django.urls import reverse
 
+from cms.models import HomePage
 from surveys import selectors
 from surveys.analysis.groups import DEFAULT_GROUPS, GROUP_LABELS
-from surveys.models import AggregatedCount, Measure
+from surveys.models import AggregatedCount, AnnualSummaryPage, EqualityDataIndexPage, Measure
 from surveys.resources import counts_template_rows
 from surveys.templatetags import survey_reports
 from tests.surveys.count_import_helpers import confirm_preview
@@ -295,7 +296,9 @@ def test_a_mixture_across_years_compares_at_the_finest_common_level(
     section = annual(2020)
     lines = {line.label: line for line in section.lines}
     assert lines["White British"].this_year.text == "Not collected"
-    assert lines["Asian, Asian British or Asian Welsh"].change.text == "[x]"  # 2019 had none
+    assert lines["Asian, Asian British or Asian Welsh"].change.text == (
+        "Not compared: not collected both years"  # 2019 had only ethnic minorities
+    )
     assert lines["White"].change.text != "[x]"
 
 
@@ -423,3 +426,32 @@ def test_the_template_has_every_code_and_layout_and_imports_as_it_is(
     assert f"Imported {len(rows) - 1} aggregated counts" in text_of(page)
     report = selectors.measure_report(measure=measure)
     assert len({report.row(year, "white").n for year in report.years}) == 1  # all agree
+
+
+def test_a_published_annual_summary_says_not_collected(analyst_client, client, survey, measure):
+    rows = [*rows_for(2021, LAYOUTS["detailed"]), *rows_for(2022, LAYOUTS["two_way"])]
+    import_file(analyst_client, survey, rows)
+    index = EqualityDataIndexPage(title="Equality data", slug="equality-data")
+    HomePage.objects.get().add_child(instance=index)
+    index.save_revision().publish()
+    page = AnnualSummaryPage(title="Equality summary 2022", slug="2022", year=2022, live=False)
+    index.add_child(instance=page)
+    page.save_revision().publish()
+    client.logout()
+    response = client.get(AnnualSummaryPage.objects.get(pk=page.pk).url)
+    soup = BeautifulSoup(response.content.decode(), "html.parser")
+    rows = {
+        " ".join(row.th.get_text(" ").split()): [
+            " ".join(td.get_text(" ").split()) for td in row.find_all("td")
+        ]
+        for table in soup.find_all("table")
+        for row in table.tbody.find_all("tr")
+        if row.th is not None
+    }
+    assert rows["White"][:2] == [rows["White"][0], "268,798"]
+    assert rows["White British"][:2] == ["Not collected", "Not collected"]
+    assert rows["White British"][3] == "Not compared: not collected both years"
+    assert rows["Asian, Asian British or Asian Welsh"][0] == "Not collected"
+    text = " ".join(soup.get_text(" ").split())
+    assert "below White staff" in text  # 2022 has no White British: against White, named
+    assert "0 answering" not in text
