@@ -16,7 +16,7 @@ from wagtail.admin.forms import WagtailAdminModelForm
 
 from surveys import classifications, selectors
 from surveys.analysis.groups import CHOOSABLE_GROUPS, GROUP_LABELS, presentation_order
-from surveys.models import AggregatedCount, Answer, Question, Survey, Wave
+from surveys.models import AggregatedCount, Answer, Measure, Question, Survey, Wave
 
 OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
 OPTION_VALUE_MAX = 60  # Answer.value
@@ -377,14 +377,17 @@ class MeasureAdminForm(WagtailAdminModelForm):
         label="Groups to compare",
         choices=MEASURE_GROUP_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each ticked group gets its own row, compared with White. None ticked: all "
-        "answers only. All answers are always shown, and so are those who did not give their "
-        "ethnic group, on a row of their own. White British is shown only for waves whose data "
-        "has the detailed White groups.",
+        help_text="Each ticked group gets its own row, compared with the comparison group "
+        "below. None ticked: all answers only. All answers are always shown, and so are those "
+        "who did not give their ethnic group, on a row of their own. A group a wave's data does "
+        'not have (its provider published another level) reads "not collected" that year.',
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "comparison_group" in self.fields:
+            # Left out of a submission (a script's, say), it is the default, White British.
+            self.fields["comparison_group"].required = False
         likert = {value for value, _ in classifications.LIKERT_SCALE}
         stored = (
             self.instance.positive_values if isinstance(self.instance.positive_values, list) else []
@@ -408,6 +411,9 @@ class MeasureAdminForm(WagtailAdminModelForm):
                 "The wave progress is measured from: a wave of this measure's survey that "
                 "asked the question."
             )
+
+    def clean_comparison_group(self):
+        return self.cleaned_data.get("comparison_group") or Measure.ComparisonGroup.WHITE_BRITISH
 
     def _update_errors(self, errors):
         # The model checks these fields too; keep only this form's message where it gave one.

@@ -61,7 +61,13 @@ from surveys.importers import (
     wave_problems,
 )
 from surveys.models import AggregatedCount, Response, Survey, Wave
-from surveys.resources import COUNT_COLUMNS, AggregatedCountResource, ResponseColumnsResource
+from surveys.resources import (
+    RECONCILIATION_TOLERANCE,
+    AggregatedCountResource,
+    ResponseColumnsResource,
+    counts_template_rows,
+    group_codes_with_labels,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +174,14 @@ def _template_csv(columns, name: str) -> HttpResponse:
     # A question key may start with "-" (it is a slug): escaped as in the exports, and the
     # importers take the apostrophe off a heading again.
     csv.writer(response).writerow(exports.escaped(list(columns)))
+    return response
+
+
+def _counts_template() -> HttpResponse:
+    """The heading row and example rows of every supported layout, each naming its label."""
+    headings, *examples = counts_template_rows()
+    response = _template_csv(headings, "aggregated-counts-template.csv")
+    csv.writer(response).writerows(exports.escaped(list(row)) for row in examples)
     return response
 
 
@@ -299,7 +313,7 @@ def import_counts_page(request, survey_id: int):
         return _denied(request)
     survey = get_object_or_404(Survey, pk=survey_id)
     if request.GET.get("download") == "template":
-        return _template_csv(COUNT_COLUMNS, "aggregated-counts-template.csv")
+        return _counts_template()
 
     form = CountsUploadForm(request.POST or None, request.FILES or None)
     result: ImportResult | None = None
@@ -328,6 +342,8 @@ def import_counts_page(request, survey_id: int):
             "ignored_columns": ignored,
             "template_url": f"{request.path}?download=template",
             "max_rows": COUNT_LIMITS.max_rows,
+            "group_codes": group_codes_with_labels(),
+            "tolerance": RECONCILIATION_TOLERANCE,
             "batches_url": reverse("surveys_count_batches", args=[survey.pk]),
         },
     )

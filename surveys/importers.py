@@ -727,7 +727,7 @@ def import_aggregated_counts(
                 rows=len(numbers),
             )
         errors, saved = import_all_or_nothing(
-            lambda: BatchedCountResource(survey=survey, batch=batch),
+            lambda: BatchedCountResource(survey=survey, batch=batch, row_numbers=numbers),
             dataset,
             numbers,
             unsaved="This row could not be saved. Check it against the column notes.",

@@ -469,6 +469,15 @@ class Measure(models.Model):
         HIGHER = "higher", "Higher is better"
         LOWER = "lower", "Lower is better"
 
+    class ComparisonGroup(models.TextChoices):
+        # The values are ``surveys.analysis.groups.COMPARATORS``.
+        WHITE_BRITISH = "white_british", "White British"
+        WHITE = "white", "White (all White groups)"
+        ALL_OTHER_GROUPS = (
+            "all_other_groups",
+            ("All other groups (everyone else who gave an ethnic group)"),
+        )
+
     class Adjustment(models.TextChoices):
         BH = "bh", "Benjamini-Hochberg (controls the false discovery rate)"
         HOLM = "holm", "Holm (controls the chance of any false positive)"
@@ -511,12 +520,28 @@ class Measure(models.Model):
         default=Adjustment.BH,
         help_text="How p-values are adjusted across the comparisons shown together.",
     )
+    comparison_group = models.CharField(
+        max_length=20,
+        choices=ComparisonGroup.choices,
+        default=ComparisonGroup.WHITE_BRITISH,
+        help_text="The group each gap is measured against. Where a wave's data does not have "
+        "White British, its gaps are against White, and the report says so.",
+    )
 
     class Meta:
         ordering = ["-priority", "name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def _comparison_shown(self) -> bool:
+        chosen = self.comparison_group
+        if chosen == self.ComparisonGroup.ALL_OTHER_GROUPS:
+            return True
+        return chosen in self.groups or (
+            chosen == self.ComparisonGroup.WHITE_BRITISH
+            and self.ComparisonGroup.WHITE in self.groups
+        )
 
     def clean(self) -> None:
         from surveys.analysis.groups import CHOOSABLE_GROUPS
@@ -526,6 +551,12 @@ class Measure(models.Model):
             errors["baseline"] = "Choose a wave of this measure's survey."
         if not isinstance(self.groups, list) or not set(self.groups) <= set(CHOOSABLE_GROUPS):
             errors["groups"] = "Choose groups from the list."
+        elif self.groups and not self._comparison_shown():
+            errors["comparison_group"] = (
+                "Tick the comparison group among the groups to compare (for White British, "
+                "White too, which is used for waves without White British): a gap is shown "
+                "only beside the figures it is measured against."
+            )
         if not isinstance(self.positive_values, list) or not self.positive_values:
             errors["positive_values"] = "Choose at least one answer that counts as positive."
         if self.survey_id and self.question_key:

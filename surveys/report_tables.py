@@ -25,8 +25,8 @@ from cms.exports import escape_cell
 from cms.platform.suppression import SUPPRESSED
 from surveys import classifications
 from surveys.analysis.formatting import shown_interval, shown_p
-from surveys.analysis.groups import GROUP_LABELS, REFERENCE_GROUP
-from surveys.analysis.report import SIGNIFICANT, Comparison, Report, Row
+from surveys.analysis.groups import GROUP_LABELS
+from surveys.analysis.report import NOT_COLLECTED, SIGNIFICANT, Comparison, Report, Row
 from surveys.exports import escaped
 from surveys.models import Measure, Question
 
@@ -61,6 +61,8 @@ class Table:
 
 
 def _figure_row(row: Row) -> list:
+    if not row.collected:
+        return [row.year, row.label, NOT_COLLECTED, *[None] * 4]
     if row.suppressed:
         return [row.year, row.label, *[SUPPRESSED] * 5]
     return [
@@ -98,6 +100,26 @@ def _difference(comparison: Comparison) -> list:
     )
 
 
+def comparator_words(report: Report) -> str:
+    """The comparison group(s) the gaps were measured against, e.g. "White British" or "White
+    British (White in 2019)"; "all other groups" is each group's everyone else."""
+
+    def name(code: str) -> str:
+        return "all other groups" if code == "all_other_groups" else GROUP_LABELS[code]
+
+    used = list(dict.fromkeys(gap.versus for gap in report.comparisons_of("gap")))
+    chosen = report.spec.comparison
+    others = [code for code in used if code != chosen]
+    if not others:
+        return name(chosen)
+    gaps = report.comparisons_of("gap")
+    years = {
+        code: ", ".join(dict.fromkeys(str(gap.year) for gap in gaps if gap.versus == code))
+        for code in others
+    }
+    return f"{name(chosen)} (" + "; ".join(f"{name(c)} in {years[c]}" for c in others) + ")"
+
+
 def report_tables(report: Report) -> list[Table]:
     """Every table the dashboard shows, in its order."""
     figures = Table(
@@ -116,12 +138,13 @@ def report_tables(report: Report) -> list[Table]:
         ],
         rows=[_figure_row(row) for row in report.rows],
     )
+    versus = comparator_words(report)
     gaps = Table(
         key="gaps",
-        title=f"Gaps between each group and {GROUP_LABELS[REFERENCE_GROUP]}",
-        note=f"The group's percent positive minus the {GROUP_LABELS[REFERENCE_GROUP]} group's, "
+        title=f"Gaps between each group and {versus}",
+        note=f"The group's percent positive minus that of {versus}, "
         "in percentage points, with its 95% interval; the rate ratio is how many times as "
-        f"likely the group is as the {GROUP_LABELS[REFERENCE_GROUP]} group to answer positively.",
+        f"likely the group is as {versus} to answer positively.",
         headers=[
             "Year",
             "Group",
@@ -262,6 +285,7 @@ def about_rows(measure: Measure, report: Report, *, positive: list[str]) -> list
         ["Question key", measure.question_key],
         ["Counts as positive", ", ".join(positive)],
         ["Direction", measure.get_direction_display()],
+        ["Compared with", comparator_words(report)],
         ["Baseline", measure.baseline.year if measure.baseline_id else "None"],
         ["Downloaded on", timezone.localdate().isoformat()],
     ]

@@ -7,6 +7,22 @@ Two kinds of file come in (see ``surveys.importers``):
   they go through import-export's own flow, ``AggregatedCountResource``: a dry run of every row,
   row-by-row errors, then the real import in one transaction.
 
+  A group is a code or its label (``group_code``: any case, any punctuation), at whatever level
+  the provider published: the 19 detailed ONS 2021 groups, the 5 high-level groups, White and
+  ethnic minorities, White British and White other than White British, Prefer not to say, and
+  ``all``, mixed as they like across years and even within one (a White total beside its
+  detailed White groups). **Totals and parts are reconciled, never added**
+  (``reconciliation_problems``): where a year and question give a group and its parts
+  (``surveys.analysis.groups.TREE``), the parts must add up to the group within
+  ``RECONCILIATION_TOLERANCE`` people, answering and positive alike, or the whole file is
+  refused with the rows that disagree; the reports then use the finer figures. The tolerance
+  is 0: providers we import from publish exact counts (a table rounded to 5 is not a count,
+  and its parts would disagree with its totals by chance), and a total that disagrees with its
+  parts is then a mistake in the file. A total of ``all`` may exceed its groups: the rest are
+  "ethnic group not given"; a file without one lists every group anyone is in (a group left
+  out is 0). Counts already in the site for the same year and question are reconciled with
+  the file's.
+
 * **Individual responses**, one row per response and one column per question key.
   ``ResponseColumnsResource`` describes those columns (for the upload page and the template file)
   and its widgets are the validators the importer runs on every cell. But the rows are NOT
@@ -22,8 +38,10 @@ Two kinds of file come in (see ``surveys.importers``):
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from import_export import fields, resources, widgets
@@ -35,6 +53,14 @@ from django.utils import timezone
 from cms.exports import FORMULA_PREFIXES
 from cms.platform.imports import CreateOnlyResource, FlexibleDateWidget, cell_text, quoted
 from surveys import classifications
+from surveys.analysis.groups import (
+    ALL,
+    DETAILED_LABELS,
+    GROUP_LABELS,
+    NOT_ANSWERED,
+    TREE,
+    WHITE_NOT_BRITISH,
+)
 from surveys.models import AggregatedCount, Question, Survey, Wave
 
 #: Multiple-choice answers are separated by this in one cell.
@@ -264,16 +290,80 @@ ALL_GROUPS = "all"
 COUNT_COLUMNS = ("year", "question_key", "group", "n_answering", "n_positive")
 
 
+#: How many people a total may differ from the sum of its parts by (see the module docstring).
+RECONCILIATION_TOLERANCE = 0
+
+
 def aggregated_group_codes() -> set[str]:
-    """Groups a count may be for: a detailed or high-level ethnic group, "prefer not to say",
-    ethnic minorities (all groups other than White British combined), or everyone."""
+    """Groups a count may be for: a detailed or high-level ethnic group, White other than
+    White British, "prefer not to say", ethnic minorities (all groups other than White
+    combined), or everyone."""
     return {
         *classifications.ETHNIC_GROUPS_BY_CODE,
         *classifications.HIGH_LEVEL_BY_CODE,
+        WHITE_NOT_BRITISH,
         classifications.PREFER_NOT_TO_SAY,
         classifications.ETHNIC_MINORITIES,
         ALL_GROUPS,
     }
+
+
+def group_codes_with_labels() -> list[tuple[str, str, str]]:
+    """(code, label, level) of every group a count may be for, in the order of the ONS 2021
+    classification: for the import page and the template file."""
+    rows = [(ALL_GROUPS, GROUP_LABELS[ALL], "Total")]
+    rows += [
+        (g.code, g.label, "High-level and two-way" if g.code == "white" else "High-level")
+        for g in classifications.HIGH_LEVEL_GROUPS
+    ]
+    rows += [(classifications.ETHNIC_MINORITIES, GROUP_LABELS["ethnic_minorities"], "Two-way")]
+    rows += [(WHITE_NOT_BRITISH, GROUP_LABELS[WHITE_NOT_BRITISH], "White split")]
+    rows += [(g.code, DETAILED_LABELS[g.code], "Detailed") for g in classifications.ETHNIC_GROUPS]
+    rows += [(classifications.PREFER_NOT_TO_SAY, classifications.PREFER_NOT_TO_SAY_LABEL, "")]
+    return rows
+
+
+def _loose(text: str) -> str:
+    """Lower case, letters and digits only, single spaces: "Asian, Asian British: Indian" and
+    "asian asian british indian" are the same."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+
+def _group_names() -> dict[str, str]:
+    """Every way a group may be written (loosely), and its code."""
+    names: dict[str, str] = {}
+    for code in aggregated_group_codes():
+        names[_loose(code)] = code
+        names[_loose(GROUP_LABELS[code])] = code
+    for group in classifications.ETHNIC_GROUPS:
+        high = classifications.HIGH_LEVEL_BY_CODE[group.high_level].label
+        names.setdefault(_loose(group.label), group.code)  # "Indian"
+        names[_loose(f"{high}: {group.label}")] = group.code  # as in Census 2021 tables
+    names[_loose("Ethnic minorities")] = classifications.ETHNIC_MINORITIES
+    for total in ("Total", "All", "Everyone", "All respondents"):
+        names[_loose(total)] = ALL_GROUPS
+    return names
+
+
+GROUP_NAMES = _group_names()
+
+
+def group_code(text: str) -> str:
+    """The code of a group written as its code or label; ValueError naming the closest."""
+    code = GROUP_NAMES.get(_loose(text))
+    if code is not None:
+        return code
+    close = difflib.get_close_matches(_loose(text), list(GROUP_NAMES), n=6, cutoff=0.6)
+    suggestions = list(dict.fromkeys(GROUP_NAMES[name] for name in close))[:3]
+    hint = (
+        "The closest: " + "; ".join(f"{code} ({GROUP_LABELS[code]})" for code in suggestions) + "."
+        if suggestions
+        else "The import page lists every group code with its label."
+    )
+    raise ValueError(
+        f"{quoted(text.lower())} is not a group. Use a group code or its ONS 2021 label, such as "
+        f"white_british or black_african. {hint}"
+    )
 
 
 def _whole_number(value) -> int | None:
@@ -306,16 +396,10 @@ class CountWidget(widgets.Widget):
 
 class GroupWidget(widgets.Widget):
     def clean(self, value, row=None, **kwargs):
-        text = cell_text(value).lower()
+        text = cell_text(value)
         if not text:
             return None
-        if text not in aggregated_group_codes():
-            raise ValueError(
-                f"{quoted(text)} is not a group. Use an ethnic group code from the ONS 2021 "
-                "classification (such as white_british or black_african), a high-level group "
-                "(white, mixed, asian, black, other), prefer_not_to_say, ethnic_minorities or all."
-            )
-        return text
+        return group_code(text)
 
     def render(self, value, obj=None, **kwargs):
         return value or ""
@@ -422,9 +506,12 @@ class AggregatedCountResource(CreateOnlyResource):
         skip_diff = True
         store_instance = True
 
-    def __init__(self, *, survey: Survey, **kwargs):
+    def __init__(self, *, survey: Survey, row_numbers: list[int] | None = None, **kwargs):
         super().__init__(**kwargs)
         self.survey = survey
+        #: The spreadsheet row of each dataset row, to name rows in reconciliation messages.
+        self.row_numbers = row_numbers
+        self.reconciliation: dict[int, list[str]] = {}
         self.fields["year"].widget = WaveYearWidget(survey)
         known_keys = set(
             Question.objects.filter(wave__survey=survey).values_list("key", flat=True).distinct()
@@ -435,8 +522,51 @@ class AggregatedCountResource(CreateOnlyResource):
     def created_years(self) -> set[int]:
         return self.fields["year"].widget.created
 
+    def _sheet_row(self, index: int) -> int:
+        numbers = self.row_numbers
+        return numbers[index - 1] if numbers and 0 < index <= len(numbers) else index + 1
+
+    def _readable_counts(self, dataset) -> dict[tuple[int, str], dict[str, _Given]]:
+        """The file's rows that read cleanly, by (year, question key) then group, with the
+        counts already in the site for the same years and keys. A row that does not read is
+        left to the row-by-row checks, and a repeated group to the unique check."""
+        counts: dict[tuple[int, str], dict[str, _Given]] = {}
+        for index, values in enumerate(dataset.dict, 1):
+            try:
+                year = _whole_number(values.get("year"))
+                key = cell_text(values.get("question_key"))
+                group = group_code(cell_text(values.get("group")))
+                n = CountWidget().clean(values.get("n_answering"))
+                k = CountWidget().clean(values.get("n_positive"))
+            except ValueError:
+                continue
+            if year is None or not key or n is None or k is None or k > n:
+                continue
+            counts.setdefault((year, key), {}).setdefault(
+                group, _Given(n, k, self._sheet_row(index))
+            )
+        existing = AggregatedCount.objects.filter(
+            wave__survey=self.survey,
+            wave__year__in={year for year, _ in counts},
+            question_key__in={key for _, key in counts},
+        ).values_list("wave__year", "question_key", "group", "n_answering", "n_positive")
+        for year, key, group, n, k in existing:
+            if (year, key) in counts:
+                counts[(year, key)].setdefault(group, _Given(n, k, None))
+        return counts
+
+    def before_import(self, dataset, **kwargs):
+        problems = reconciliation_problems(self._readable_counts(dataset))
+        # By dataset row (import-export numbers them from 1), for ``import_instance``.
+        by_sheet_row = {self._sheet_row(i): i for i in range(1, len(dataset) + 1)}
+        self.reconciliation = {
+            by_sheet_row[row]: messages for row, messages in problems.items() if row in by_sheet_row
+        }
+
     def import_instance(self, instance, row, **kwargs):
         errors: dict = {}
+        if kwargs.get("row_number") in self.reconciliation:
+            errors["n_answering"] = list(self.reconciliation[kwargs["row_number"]])
         try:
             super().import_instance(instance, row, **kwargs)
         except ValidationError as error:
@@ -470,3 +600,151 @@ class AggregatedCountResource(CreateOnlyResource):
         ):
             return "The number positive is more than the number answering."
         return super().plain_message(field_name, error)
+
+
+# --- Reconciling totals and parts -----------------------------------------------------------
+
+
+@dataclass
+class _Given:
+    n: int
+    k: int
+    #: The spreadsheet row, or None for a count already in the site.
+    row: int | None
+
+
+@dataclass
+class _Sum:
+    n: int = 0
+    k: int = 0
+    rows: list[int | None] = field(default_factory=list)
+    complete: bool = True
+
+
+def _rows_text(rows: Iterable[int | None]) -> str:
+    numbers = sorted({row for row in rows if row is not None})
+    site = any(row is None for row in rows)
+    words = f"row{'s' if len(numbers) > 1 else ''} {_listed(map(str, numbers), limit=12)}"
+    if not numbers:
+        return "counts already in the site"
+    return words + (" and counts already in the site" if site else "")
+
+
+def _finest(code: str, given: Mapping[str, _Given], problems: dict[int, list[str]]) -> _Sum:
+    """The group from its finest known parts (checking each given total against its parts on
+    the way), else as given; ``complete`` is False when neither is known."""
+    parts = [_finest(part, given, problems) for part in TREE.get(code, ())]
+    known = [part for part in parts if part.complete]
+    total = _Sum(
+        sum(p.n for p in known), sum(p.k for p in known), [r for p in known for r in p.rows]
+    )
+    whole = bool(parts) and len(known) == len(parts)
+    if code in given:
+        _check_total(code, given[code], total, exact=whole, problems=problems)
+    if whole:
+        return total
+    if code in given:
+        return _Sum(given[code].n, given[code].k, [given[code].row])
+    return _Sum(complete=False)
+
+
+def _check_total(
+    code: str, total: _Given, parts: _Sum, *, exact: bool, problems: dict[int, list[str]]
+) -> None:
+    """A total must equal its parts when they are all given, and hold at least the parts
+    given (with room for the rest's positive and other answers) when some are."""
+    if not parts.rows:
+        return
+    tolerance = RECONCILIATION_TOLERANCE
+    rest_n, rest_k = total.n - parts.n, total.k - parts.k
+    if exact:
+        wrong = abs(rest_n) > tolerance or abs(rest_k) > tolerance
+        words = "add up to"
+    else:
+        wrong = rest_n < -tolerance or rest_k < -tolerance or rest_k - rest_n > tolerance
+        words = "are more than it holds:"
+    if not wrong:
+        return
+    where = f"row {total.row}" if total.row is not None else "the count already in the site"
+    message = (
+        f"{GROUP_LABELS[code]} ({where}) is {total.n:,} answering, {total.k:,} positive, but "
+        f"its parts ({_rows_text(parts.rows)}) {words} {parts.n:,} answering, {parts.k:,} "
+        f"positive. A total and its parts must agree"
+        + (f" to within {tolerance}" if tolerance else " exactly")
+        + ": correct the file and upload it again."
+    )
+    for row in [total.row, *parts.rows] if total.row is None else [total.row]:
+        if row is not None:
+            problems.setdefault(row, []).append(message)
+
+
+def reconciliation_problems(
+    counts: Mapping[tuple[int, str], Mapping[str, _Given]],
+) -> dict[int, list[str]]:
+    """For each (year, question key), every given total checked against its given parts:
+    ``{spreadsheet row: [message]}``, empty when they all agree."""
+    problems: dict[int, list[str]] = {}
+    for given in counts.values():
+        _finest(ALL, {code: g for code, g in given.items() if code != NOT_ANSWERED}, problems)
+    return problems
+
+
+# --- The template file --------------------------------------------------------------------------
+
+#: Columns of the template beyond the required ones: ignored on import, there to read.
+TEMPLATE_NOTE_COLUMNS = ("label", "layout")
+#: Example counts (answering, positive) by detailed group, from which every layout's rows
+#: are made, so that the template's own totals and parts agree.
+_EXAMPLE = {
+    "white_british": (2000, 1200), "white_irish": (200, 110), "white_gypsy_traveller": (20, 10),
+    "white_roma": (20, 10), "white_other": (470, 260), "mixed_white_black_caribbean": (30, 15),
+    "mixed_white_black_african": (20, 10), "mixed_white_asian": (30, 16), "mixed_other": (20, 10),
+    "asian_indian": (200, 100), "asian_pakistani": (150, 70), "asian_bangladeshi": (80, 36),
+    "asian_chinese": (50, 26), "asian_other": (70, 33), "black_caribbean": (60, 27),
+    "black_african": (90, 43), "black_other": (20, 9), "other_arab": (20, 10),
+    "other_any": (30, 14), "prefer_not_to_say": (40, 18),
+}  # fmt: skip
+#: Each supported layout: its name, an example year and the groups it publishes.
+TEMPLATE_LAYOUTS = (
+    ("Detailed: the 19 ONS 2021 groups", 2021, (*classifications.ETHNIC_GROUPS_BY_CODE,)),
+    (
+        "High-level: the 5 groups",
+        2020,
+        tuple(group.code for group in classifications.HIGH_LEVEL_GROUPS),
+    ),
+    ("White and ethnic minorities", 2019, ("white", classifications.ETHNIC_MINORITIES)),
+    (
+        "White total with its detailed White groups, and a total",
+        2018,
+        (
+            ALL_GROUPS,
+            "white",
+            *(g.code for g in classifications.ETHNIC_GROUPS if g.high_level == "white"),
+            *(g.code for g in classifications.HIGH_LEVEL_GROUPS if g.code != "white"),
+        ),
+    ),
+    (
+        "White British, White other than White British and ethnic minorities",
+        2017,
+        (classifications.WHITE_BRITISH, WHITE_NOT_BRITISH, classifications.ETHNIC_MINORITIES),
+    ),
+)
+
+
+def _example_count(code: str) -> tuple[int, int]:
+    parts = TREE.get(code)
+    if parts is None:
+        return _EXAMPLE.get(code, (0, 0))
+    counts = [_example_count(part) for part in parts]
+    return sum(n for n, _ in counts), sum(k for _, k in counts)
+
+
+def counts_template_rows(question_key: str = "equal_opportunity") -> list[list]:
+    """The template file: the heading row, then example rows for each supported layout (each
+    with Prefer not to say), each row naming its group's label and layout."""
+    rows: list[list] = [[*COUNT_COLUMNS, *TEMPLATE_NOTE_COLUMNS]]
+    for layout, year, codes in TEMPLATE_LAYOUTS:
+        for code in (*codes, classifications.PREFER_NOT_TO_SAY):
+            n, k = _example_count(code)
+            rows.append([year, question_key, code, n, k, GROUP_LABELS[code], layout])
+    return rows

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from django.db import connection
 from django.db.models import Count, Q
@@ -153,10 +154,14 @@ def measure_counts(
     imported = AggregatedCount.objects.filter(
         wave__survey_id=measure.survey_id, question_key=measure.question_key
     ).values_list("wave_id", "group", "n_answering", "n_positive")
+    from_counts: set[int] = set()
     for wave_id, group, n_answering, n_positive in imported:
         key = (year_of[wave_id], group)
         n, k = counts.get(key, (0, 0))
         counts[key] = (n + n_answering, k + n_positive)
+        from_counts.add(year_of[wave_id])
+    # An imported wave holds the groups its provider published, and only those.
+    infos = [replace(info, complete=info.year not in from_counts) for info in infos]
     return infos, counts
 
 
@@ -205,6 +210,7 @@ def measure_spec(*, measure: Measure) -> MeasureSpec:
         baseline_year=measure.baseline.year if measure.baseline_id else None,
         threshold=disclosure_threshold(),
         adjustment=measure.adjustment,
+        comparison=measure.comparison_group,
     )
 
 

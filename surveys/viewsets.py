@@ -357,6 +357,7 @@ class MeasureViewSet(PlatformModelViewSet):
         FieldPanel("positive_choice_values"),
         FieldPanel("groups"),
         FieldRowPanel([FieldPanel("direction"), FieldPanel("baseline")]),
+        FieldPanel("comparison_group"),
         FieldPanel("adjustment"),
         FieldPanel("priority"),
     ]

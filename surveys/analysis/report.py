@@ -40,16 +40,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
-from cms.platform.suppression import FOOTNOTE, SUPPRESSED, suppress
+from cms.platform.suppression import FOOTNOTE, SUPPRESSED, Relation, suppress
 from surveys.analysis import classifications as c
 from surveys.analysis import statistics as st
 from surveys.analysis.formatting import percent_text, relative_to, whole
 from surveys.analysis.groups import (
     ALL,
+    ALL_OTHER_GROUPS,
+    COMPARATOR_FALLBACK,
     GAP_GROUPS,
     GROUP_LABELS,
     HIGH_LEVEL_CODES,
     NOT_ANSWERED,
+    NOT_COMPARED,
+    PARENT,
     REFERENCE_GROUP,
     WHITE_NOT_BRITISH,
     Cell,
@@ -69,12 +73,17 @@ ADJUSTMENT_LABELS = {
 SIGNIFICANT = "significant"
 NOT_SIGNIFICANT = "not significant"
 NOT_TESTED = "not tested"
+#: A group the wave's data does not have (never shown as 0 answering).
+NOT_COLLECTED = "not collected"
 
 
 @dataclass(frozen=True)
 class WaveInfo:
     year: int
     break_in_series: bool = False
+    #: From individual responses: a code nobody chose is 0. Imported counts are not complete:
+    #: a group the provider did not publish is "not collected".
+    complete: bool = True
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,10 @@ class MeasureSpec:
     baseline_year: int | None = None
     threshold: int = 10
     adjustment: str = "bh"
+    #: The group gaps are measured against (``groups.COMPARATORS``). White, not the measure's
+    #: default of White British, so that a summary published before the choice existed reads
+    #: back as it was computed.
+    comparison: str = REFERENCE_GROUP
 
 
 @dataclass
@@ -101,6 +114,8 @@ class Row:
     percent: float | None
     ci_low: float | None
     ci_high: float | None
+    #: False when the wave's data does not have this group (published at another level).
+    collected: bool = True
 
     def shown(self, value):
         return SUPPRESSED if self.suppressed else value
@@ -212,24 +227,33 @@ class Report:
         year = year if year is not None else self.latest_year
         if year is None:
             return "No answers yet."
+        gap = self.comparison("gap", year, c.ETHNIC_MINORITIES)
+        versus = gap.versus if gap is not None else self.spec.comparison
         minority = self.row(year, c.ETHNIC_MINORITIES)
-        reference = self.row(year, REFERENCE_GROUP)
+        reference = self.row(year, versus)
         if minority is None or reference is None:
             return f"{year}: the groups needed for this summary are not part of this measure."
-        parts = [describe_row(minority, "Ethnic minorities"), describe_row(reference, "White")]
-        gap = self.comparison("gap", year, c.ETHNIC_MINORITIES)
-        if gap is None or gap.suppressed:
+        parts = [
+            describe_row(minority, "Ethnic minorities"),
+            describe_row(reference, GROUP_LABELS[versus]),
+        ]
+        if gap is None and not reference.collected:
+            tail = "gap not available (the comparison group was not collected)"
+        elif gap is None or gap.suppressed:
             tail = "gap not shown (too few answers)"
         elif gap.difference is None:
             tail = "gap not tested (too few answers)"
         else:
-            tail = f"Ethnic minorities {relative_to(gap.difference, 'White')}, {gap.outcome}"
+            name = GROUP_LABELS[versus]
+            tail = f"Ethnic minorities {relative_to(gap.difference, name)}, {gap.outcome}"
         return f"{year}: {parts[0]}, {parts[1]}: {tail}."
 
 
 def describe_row(row: Row, name: str) -> str:
     if row.suppressed:
         return f"{name} {SUPPRESSED}"
+    if not row.collected:
+        return f"{name}: {NOT_COLLECTED}"
     if not row.n:
         return f"{name}: no answers"
     return f"{name} {percent_text(row.percent, row.ci_low, row.ci_high, to='-')}"
@@ -247,7 +271,7 @@ def build_report(
 ) -> Report:
     """The whole report for a measure. ``waves`` in any order; only waves with answers count."""
     tables = wave_tables(spec, waves, counts)
-    groups = report_groups(tables)
+    groups = report_groups(tables, spec)
     comparisons = adjust_p_values(
         [
             *wave_comparisons(tables, threshold=spec.threshold),
@@ -261,7 +285,7 @@ def build_report(
         years=[table.year for table in tables],
         breaks=[table.year for table in tables if table.break_in_series],
         groups=groups,
-        rows=[row for table in tables for row in estimates(table)],
+        rows=[row for table in tables for row in estimates(table, groups)],
         comparisons=comparisons,
         footnotes=footnotes(spec, tables, comparisons),
     )
@@ -283,6 +307,10 @@ class WaveTable:
     cells: Mapping[str, Cell]
     shown: tuple[str, ...]
     suppressed: frozenset[str]
+    #: The group this wave's gaps are measured against, None when none is collected.
+    comparator: str | None = REFERENCE_GROUP
+    #: The groups this wave's data has (shown or not); None: every cell's group.
+    collected: frozenset[str] | None = None
 
     def cell(self, group: str) -> Cell | None:
         """The group's cell if the wave shows the group (suppressed or not), else None."""
@@ -290,6 +318,10 @@ class WaveTable:
 
     def is_suppressed(self, group: str) -> bool:
         return group in self.suppressed
+
+    def has(self, group: str) -> bool:
+        """The wave's data has the group (published, or reconciled from totals and parts)."""
+        return group in (self.cells if self.collected is None else self.collected)
 
 
 def counts_by_wave(
@@ -329,6 +361,7 @@ def wave_tables(
     years = sorted({wave.year for wave in waves if by_year.get(wave.year)})
     breaks = breaks_in_series(waves, years)
     starts = series_starts(years, breaks)
+    complete = {wave.year: wave.complete for wave in waves}
     return [
         wave_table(
             spec,
@@ -336,6 +369,7 @@ def wave_tables(
             by_year[year],
             break_in_series=year in breaks,
             series_start=starts[year],
+            complete=complete[year],
         )
         for year in years
     ]
@@ -348,23 +382,97 @@ def wave_table(
     *,
     break_in_series: bool = False,
     series_start: int | None = None,
+    complete: bool = True,
 ) -> WaveTable:
     """Cells, the groups shown and suppression for one wave from ``{code: (n, positive)}``."""
-    wave_cells = build_wave_cells(counts)
-    shown = shown_groups(spec, wave_cells)
+    collected = build_wave_cells(counts, complete=complete)
+    shown = shown_groups(spec, collected)
+    comparator = wave_comparator(spec.comparison, collected.cells)
+    wave_cells = with_comparator_cells(collected, comparator, shown)
     return WaveTable(
         year=year,
         break_in_series=break_in_series,
         series_start=year if series_start is None else series_start,
         cells=wave_cells.cells,
         shown=tuple(shown),
-        suppressed=suppressed_cells(spec, wave_cells, shown),
+        suppressed=suppressed_cells(spec, wave_cells, shown, comparator),
+        comparator=comparator,
+        collected=frozenset(collected.cells),
     )
 
 
-def report_groups(tables: Sequence[WaveTable]) -> list[str]:
-    """Every group shown in any wave, in presentation order."""
-    return presentation_order(group for table in tables for group in table.shown)
+def report_groups(tables: Sequence[WaveTable], spec: MeasureSpec | None = None) -> list[str]:
+    """Every group shown in any wave, and the measure's groups no wave collected (each shown
+    as "not collected"), in presentation order."""
+    shown = [group for table in tables for group in table.shown]
+    chosen = list(spec.groups) if spec is not None and tables else []
+    return presentation_order([*shown, *chosen])
+
+
+# -- the comparison group ----------------------------------------------------------------------
+def others_cell(group: str) -> str:
+    """The cell of everyone who gave an ethnic group other than ``group``."""
+    return f"{ALL_OTHER_GROUPS}:{group}"
+
+
+GIVEN = "ethnic_group_given"
+
+
+def wave_comparator(chosen: str, cells: Mapping[str, Cell]) -> str | None:
+    """The measure's comparison group if the wave has it, else its stated fallback (White for
+    White British) if the wave has that, else None: the gaps are not available."""
+    if chosen == ALL_OTHER_GROUPS:
+        return chosen if c.WHITE.code in cells and c.ETHNIC_MINORITIES in cells else None
+    for candidate in (chosen, COMPARATOR_FALLBACK.get(chosen)):
+        if candidate in cells:
+            return candidate
+    return None
+
+
+def _nested(first: str, second: str) -> bool:
+    """One group is part of the other (White British in White, say)."""
+
+    def ancestors(code: str) -> set[str]:
+        found = set()
+        while code in PARENT:
+            code = PARENT[code]
+            found.add(code)
+        return found
+
+    return first in ancestors(second) or second in ancestors(first)
+
+
+def gap_groups(comparator: str | None, shown: Sequence[str]) -> list[str]:
+    """The shown groups compared with the comparator: not the totals or Prefer not to say, not
+    the comparator itself, nor a group it is part of or that is part of it."""
+    if comparator is None:
+        return []
+    compared = [
+        group
+        for group in shown
+        if group not in NOT_COMPARED
+        and group != comparator
+        and (comparator == ALL_OTHER_GROUPS or not _nested(group, comparator))
+    ]
+    # The minority groups and ethnic minorities first, in the classification's order.
+    return sorted(compared, key=lambda g: GAP_GROUPS.index(g) if g in GAP_GROUPS else 99)
+
+
+def with_comparator_cells(
+    wave_cells: WaveCells, comparator: str | None, shown: Sequence[str]
+) -> WaveCells:
+    """For "all other groups", a cell for each compared group's others (everyone who gave an
+    ethnic group, less the group), related to the rest so that disclosure control treats each
+    as a figure the gap publishes."""
+    if comparator != ALL_OTHER_GROUPS:
+        return wave_cells
+    cells = dict(wave_cells.cells)
+    cells[GIVEN] = cells[c.WHITE.code] + cells[c.ETHNIC_MINORITIES]
+    relations = [*wave_cells.relations, Relation(GIVEN, (c.WHITE.code, c.ETHNIC_MINORITIES))]
+    for group in gap_groups(comparator, shown):
+        cells[others_cell(group)] = cells[GIVEN] - cells[group]
+        relations.append(Relation(GIVEN, (group, others_cell(group))))
+    return replace(wave_cells, cells=cells, relations=tuple(relations))
 
 
 # -- suppression -------------------------------------------------------------------------------
@@ -373,10 +481,11 @@ def shown_groups(spec: MeasureSpec, wave_cells: WaveCells) -> list[str]:
     question, and All answers, in presentation order. White British is a cell only when the
     wave's data has detailed White codes."""
     shown = [group for group in spec.groups if group in wave_cells.cells]
-    if spec.groups and wave_cells.cells[NOT_ANSWERED].n:
+    if spec.groups and wave_cells.cells.get(NOT_ANSWERED, Cell(0, 0)).n:
         # Shown beside the groups; an "all answers only" measure shows just the total.
         shown.append(NOT_ANSWERED)
-    shown.append(ALL)
+    if ALL in wave_cells.cells:  # else what was published does not add up to everyone
+        shown.append(ALL)
     return presentation_order(shown)
 
 
@@ -386,34 +495,48 @@ def unshown_cells(spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]
     return [
         code
         for code in wave_cells.cells
-        if code not in shown and not (spec.groups and code == NOT_ANSWERED)
+        if code not in shown
+        and not (spec.groups and code == NOT_ANSWERED)
+        and not code.startswith(f"{ALL_OTHER_GROUPS}:")
     ]
 
 
 def suppressed_cells(
-    spec: MeasureSpec, wave_cells: WaveCells, shown: Sequence[str]
+    spec: MeasureSpec,
+    wave_cells: WaveCells,
+    shown: Sequence[str],
+    comparator: str | None = REFERENCE_GROUP,
 ) -> frozenset[str]:
     """The shown cells to suppress, primary and secondary, on each cell's positive and
-    negative counts. White and ethnic minorities are hidden for secondary suppression only when
-    nothing else protects: the gaps hinge on them."""
+    negative counts. The comparison group and ethnic minorities are hidden for secondary
+    suppression only when nothing else protects: the gaps hinge on them. With "all other
+    groups", each group's others are figures the gap publishes, so they are cells shown."""
     return frozenset(
         suppress(
             {code: (cell.k, cell.n - cell.k) for code, cell in wave_cells.cells.items()},
             wave_cells.relations,
             threshold=spec.threshold,
             unshown=unshown_cells(spec, wave_cells, shown),
-            keep=(REFERENCE_GROUP, c.ETHNIC_MINORITIES),
+            keep=(comparator or REFERENCE_GROUP, c.ETHNIC_MINORITIES),
         )
     )
 
 
 # -- estimates ---------------------------------------------------------------------------------
-def estimates(table: WaveTable) -> list[Row]:
-    """A row for each group the wave shows."""
+def estimates(table: WaveTable, groups: Sequence[str] = ()) -> list[Row]:
+    """A row for each group the wave shows, and one saying "not collected" for each of the
+    report's ``groups`` the wave's data does not have, in presentation order."""
+    missing = [group for group in groups if not table.has(group)]
     return [
         estimate(table.year, group, table.cells[group], suppressed=table.is_suppressed(group))
-        for group in table.shown
+        if group in table.shown
+        else not_collected(table.year, group)
+        for group in presentation_order([*table.shown, *missing])
     ]
+
+
+def not_collected(year: int, group: str) -> Row:
+    return Row(year, group, GROUP_LABELS[group], False, *([None] * 5), collected=False)
 
 
 def estimate(year: int, group: str, cell: Cell, *, suppressed: bool = False) -> Row:
@@ -499,24 +622,25 @@ def wave_comparisons(tables: Sequence[WaveTable], *, threshold: int) -> list[Com
 
 
 def gaps(table: WaveTable, *, threshold: int) -> list[Comparison]:
-    """Each minority group shown (and all combined) against White, when White is shown."""
-    reference = table.cell(REFERENCE_GROUP)
-    if reference is None:
+    """Each group shown against the wave's comparison group (``gap_groups``), when that is
+    shown too (so a gap publishes nothing the rows do not)."""
+    comparator = table.comparator
+    if comparator != ALL_OTHER_GROUPS and table.cell(comparator or "") is None:
         return []
     return [
         compare(
             "gap",
             table.year,
             group,
-            REFERENCE_GROUP,
+            comparator,
             table.cells[group],
-            reference,
+            table.cells[versus],
             threshold=threshold,
-            suppressed=table.is_suppressed(group) or table.is_suppressed(REFERENCE_GROUP),
+            suppressed=table.is_suppressed(group) or table.is_suppressed(versus),
             rate=True,
         )
-        for group in GAP_GROUPS
-        if table.cell(group) is not None
+        for group in gap_groups(comparator, table.shown)
+        for versus in [others_cell(group) if comparator == ALL_OTHER_GROUPS else comparator]
     ]
 
 
@@ -635,6 +759,8 @@ def trend(series: Sequence[WaveTable], group: str) -> Comparison:
     )
     if len(series) < 3:
         comparison.reason = "fewer than three waves in the series"
+    elif any(not table.has(group) for table in series):
+        comparison.reason = "group not collected in every wave of the series"
     elif any(table.cell(group) is None for table in series):
         comparison.reason = "group not in every wave of the series"
     elif any(table.is_suppressed(group) for table in series):
@@ -687,6 +813,7 @@ def footnotes(
         f"P-values adjusted across the {tested} comparisons shown with the "
         f"{ADJUSTMENT_LABELS[spec.adjustment]} method; significant means adjusted p < 0.05."
     )
+    notes.extend(comparator_notes(spec, tables))
     breaks = [table.year for table in tables if table.break_in_series]
     if breaks:
         notes.append(
@@ -694,6 +821,30 @@ def footnotes(
             + ", ".join(str(year) for year in breaks)
             + ": figures either side are not compared."
         )
+    return notes
+
+
+def comparator_notes(spec: MeasureSpec, tables: Sequence[WaveTable]) -> list[str]:
+    """Say where a wave's gaps are against another group than the measure's, or missing."""
+    chosen = GROUP_LABELS[spec.comparison]
+    fallback = {
+        table.comparator: [t.year for t in tables if t.comparator == table.comparator]
+        for table in tables
+        if table.comparator != spec.comparison and table.shown != (ALL,)
+    }
+    notes = []
+    for comparator, years in fallback.items():
+        listed = ", ".join(str(year) for year in years)
+        if comparator is None:
+            notes.append(
+                f"Gaps are not available for {listed}: the data for that year does not have "
+                f"the comparison group ({chosen})."
+            )
+        else:
+            notes.append(
+                f"Gaps for {listed} are against {GROUP_LABELS[comparator]}: {chosen}, the "
+                "measure's comparison group, was not collected that year."
+            )
     return notes
 
 

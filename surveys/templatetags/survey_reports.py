@@ -17,22 +17,50 @@ from django import template
 from cms.platform.suppression import FOOTNOTE, SUPPRESSED
 from surveys import classifications as c
 from surveys.analysis.formatting import percent_text, relative_to
-from surveys.analysis.groups import ALL, REFERENCE_GROUP
-from surveys.analysis.report import NOT_SIGNIFICANT, SIGNIFICANT, Comparison, Report, Row, whole
+from surveys.analysis.groups import ALL, ALL_OTHER_GROUPS, GROUP_LABELS
+from surveys.analysis.report import (
+    NOT_COLLECTED,
+    NOT_SIGNIFICANT,
+    SIGNIFICANT,
+    Comparison,
+    Report,
+    Row,
+    whole,
+)
 
 register = template.Library()
 
 NOT_AVAILABLE = "[x]"
 NOT_AVAILABLE_FOOTNOTE = "[x] Not available: no answers from this group that year."
+#: A change where one of the two years' data does not have the group.
+NOT_COMPARED = "Not compared: not collected both years"
 BOARD_EVALUATION = "board_evaluation"
 # Staff survey measures first, then any other survey, then the board's evaluation.
 KIND_ORDER = {"staff": 0, "other": 1, BOARD_EVALUATION: 2}
-# The groups described in sentences (the table has them all), with their names in a sentence.
+# The groups described in sentences (the table has them all), with their names in a sentence:
+# ethnic minorities, the measure's comparison group (``COMPARATOR``) and everyone.
+COMPARATOR = "comparator"
 SENTENCE_GROUPS = {
     c.ETHNIC_MINORITIES: "Ethnic minorities",
-    REFERENCE_GROUP: "White staff",
+    COMPARATOR: "",
     ALL: "Everyone who answered",
 }
+#: The comparison groups by name in a sentence.
+COMPARATOR_NAMES = {
+    c.WHITE_BRITISH: "White British staff",
+    c.WHITE.code: "White staff",
+    ALL_OTHER_GROUPS: "all other groups",
+}
+
+
+def comparator_of(report: Report, year: int) -> str:
+    """The group that year's gaps were measured against (the measure's, or its fallback)."""
+    gap = report.comparison("gap", year, c.ETHNIC_MINORITIES)
+    return gap.versus if gap is not None else report.spec.comparison
+
+
+def comparator_name(code: str) -> str:
+    return COMPARATOR_NAMES.get(code, GROUP_LABELS.get(code, code))
 
 
 @dataclass
@@ -106,6 +134,8 @@ class AnnualSummary:
 def percent_with_interval(row: Row | None) -> Figure:
     if row is None:
         return Figure(NOT_AVAILABLE, missing=True)
+    if not row.collected:
+        return Figure(NOT_COLLECTED.capitalize())
     if row.suppressed:
         return Figure(SUPPRESSED, suppressed=True)
     if not row.n:
@@ -116,6 +146,8 @@ def percent_with_interval(row: Row | None) -> Figure:
 def answers(row: Row | None) -> Figure:
     if row is None:
         return Figure(NOT_AVAILABLE, missing=True)
+    if not row.collected:
+        return Figure(NOT_COLLECTED.capitalize())
     if row.suppressed:
         return Figure(SUPPRESSED, suppressed=True)
     return Figure(f"{row.n or 0:,}")
@@ -183,6 +215,8 @@ def group_sentence(
     """E.g. "Ethnic minorities 48% (44 to 52) agreed, up 3 points since 2025, not a
     significant change."."""
     row = report.row(year, group)
+    if row is not None and not row.collected:
+        return f"{name}: not collected in {year}."
     if row is None or (not row.suppressed and not row.n):
         return f"{name}: no answers in {year}."
     if row.suppressed:
@@ -212,11 +246,12 @@ def gap_sentence(report: Report, year: int) -> str:
     gap = report.comparison("gap", year, c.ETHNIC_MINORITIES)
     if gap is None:
         return ""
+    versus = comparator_name(gap.versus)
     if gap.suppressed:
-        return f"The gap between ethnic minorities and White staff is not shown {SUPPRESSED}."
+        return f"The gap between ethnic minorities and {versus} is not shown {SUPPRESSED}."
     if gap.difference is None:
-        return "The gap between ethnic minorities and White staff could not be tested."
-    where = relative_to(gap.difference, "White staff")
+        return f"The gap between ethnic minorities and {versus} could not be tested."
+    where = relative_to(gap.difference, versus)
     verdict = {
         SIGNIFICANT: "a significant difference",
         NOT_SIGNIFICANT: "not a significant difference",
@@ -250,6 +285,8 @@ def measure_summary(section: dict, year: int) -> MeasureSummary:
     def change(kind: str, before: int | None, group: str) -> Figure | None:
         if before is None:
             return None
+        if not (_collected(report, year, group) and _collected(report, before, group)):
+            return Figure(NOT_COMPARED)
         return _change_figure(report.comparison(kind, year, group), higher_is_better=higher)
 
     def earlier(before: int | None, group: str) -> Figure | None:
@@ -272,6 +309,10 @@ def measure_summary(section: dict, year: int) -> MeasureSummary:
                 )
             )
         for group, name in SENTENCE_GROUPS.items():
+            if group == COMPARATOR:
+                group = comparator_of(report, year)
+                words = comparator_name(group)
+                name = words[0].upper() + words[1:]
             if group in report.groups:
                 sentences.append(group_sentence(report, year, group, name, baseline=baseline))
     footnotes = list(report.footnotes)
@@ -302,6 +343,11 @@ def measure_summary(section: dict, year: int) -> MeasureSummary:
         lines=lines,
         footnotes=footnotes,
     )
+
+
+def _collected(report: Report, year: int, group: str) -> bool:
+    row = report.row(year, group)
+    return row is None or row.collected
 
 
 def _label(report: Report, group: str) -> str:

@@ -556,7 +556,7 @@ EXPORTS = [
         seed_counts_template,
         url_names=("surveys_import_counts",),
         address=template,
-        writers=("surveys.import_views:_template_csv",),
+        writers=("surveys.import_views:_template_csv", "surveys.import_views:_counts_template"),
     ),
     Export(
         "board members import template",
