@@ -241,10 +241,11 @@ def test_analyst_imports_a_wave_reads_the_report_and_publishes_the_summary(
     page.get_by_role("link", name=f"View report for {measure.name}").click()
     page.wait_for_url(re.compile(rf"/admin/surveys/measures/{measure.pk}/report/$"))
     check(officer)
-    # 32 of the 61 ethnic minority answers positive (52%), 24 of the 40 White (60%).
+    # 32 of the 61 ethnic minority answers positive (52%), 24 of the 40 White British (60%):
+    # the file's White answers are all White British, the measure's comparison by default.
     summary = (
-        f"{YEAR}: Ethnic minorities 52% (40-64), White 60% (45-74): "
-        "Ethnic minorities 8 points below White, not significant."
+        f"{YEAR}: Ethnic minorities 52% (40-64), White British 60% (45-74): "
+        "Ethnic minorities 8 points below White British, not significant."
     )
     assert page.locator(".measure-summary").inner_text().strip() == summary
     assert selectors.measure_report(measure=measure).summary() == summary
@@ -311,7 +312,7 @@ def test_analyst_imports_a_wave_reads_the_report_and_publishes_the_summary(
         f"Ethnic minorities 52% (40 to 64) agreed, up 10 points since {BASELINE}"
     ).is_visible()
     assert public.get_by_text(
-        f"In {YEAR}, ethnic minorities were 8 points below White staff"
+        f"In {YEAR}, ethnic minorities were 8 points below White British staff"
     ).is_visible()
     table = public.get_by_role("table", name=re.compile(rf"^{measure.name}: percentage who agreed"))
     assert cells_of(table, "White British")[:2] == ["60% (45 to 74)", "40"]
