@@ -33,6 +33,7 @@ from board.models import (
     ServiceArea,
 )
 from cms.exports import escape_cell
+from cms.forms import DateInput
 from cms.platform import audit, personal_data
 from cms.reauthentication import sensitive_action
 from cms.roles import APPROVERS, ENGAGEMENT_MANAGERS, INCLUSION_ANALYSTS
@@ -53,13 +54,11 @@ class AssignForm(forms.Form):
         .distinct(),
         help_text="The named officer who owns the response; overdue items escalate to them.",
     )
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(widget=DateInput())
 
 
 class ProgressForm(forms.Form):
-    date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
     update = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -67,7 +66,7 @@ class ChangeForm(forms.Form):
     kind = forms.ChoiceField(choices=ImplementedChange.Kind.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     service_area = forms.ModelChoiceField(queryset=ServiceArea.objects.all())
-    implemented_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    implemented_on = forms.DateField(widget=DateInput())
 
 
 def recommendation_manage(request, pk: int):
