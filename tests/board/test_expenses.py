@@ -421,3 +421,44 @@ def test_totals_page_shows_approved_totals(manager_client, totals_claims):
     assert "£45.25" in body
     assert "£1000.00" not in body
     assert "£1045.25" not in body
+
+
+@pytest.fixture
+def sum_with_float_digits():
+    # SQLite keeps decimals as floats: the sum of 12.40 came back as 12.4000000000000. On
+    # PostgreSQL it is exact; either way what is shown must be pounds and pence.
+    ann = BoardMemberFactory(first_name="Ann", last_name="Able", email="ann@example.org")
+    approved = ExpenseClaim.Status.APPROVED
+    make_claim(ann, amount=Decimal("12.40"), status=approved, submitted_at=at(2026))
+    make_claim(
+        ann,
+        kind=ExpenseClaim.Kind.CARE,
+        amount=Decimal("1234.10"),
+        status=approved,
+        submitted_at=at(2026),
+    )
+    return ann
+
+
+def test_totals_page_shows_pounds_and_pence(manager_client, sum_with_float_digits):
+    body = page_text(manager_client.get(reverse("board_expense_totals")))
+    assert "£12.40" in body
+    assert "£1,234.10" in body
+    assert "£1,246.50" in body
+    assert "£12.4000" not in body
+
+
+def test_totals_csv_writes_pounds_and_pence(manager_client, sum_with_float_digits):
+    header, row = csv_rows(manager_client.get(reverse("board_expense_totals") + "?export=csv"))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Travel"] == "12.40"
+    assert cells["Care for a dependant"] == "1234.10"
+    assert cells["Other"] == "0.00"
+    assert cells["Total"] == "1246.50"
+
+
+def test_a_claim_reads_in_pounds_and_pence(manager_client, sum_with_float_digits):
+    claim = ExpenseClaim.objects.get(amount=Decimal("1234.10"))
+    decide = page_text(manager_client.get(reverse("board_expense_decide", args=[claim.pk])))
+    assert "£1,234.10" in decide
+    assert str(claim).startswith("Care for a dependant £1,234.10")
