@@ -296,9 +296,9 @@ def expense_totals(request):
             sheet.append(
                 [escape_cell(row[c]) if isinstance(row[c], str) else row[c] for c in columns]
             )
-        for column in sheet.iter_cols(min_row=2):
-            if columns[column[0].column - 1] in money_columns:
-                for cell in column:
+        for sheet_row in sheet.iter_rows(min_row=2):
+            for cell, column in zip(sheet_row, columns, strict=True):
+                if column in money_columns:
                     cell.number_format = "£#,##0.00"
         output = io.BytesIO()
         workbook.save(output)

@@ -462,3 +462,24 @@ def test_a_claim_reads_in_pounds_and_pence(manager_client, sum_with_float_digits
     decide = page_text(manager_client.get(reverse("board_expense_decide", args=[claim.pk])))
     assert "£1,234.10" in decide
     assert str(claim).startswith("Care for a dependant £1,234.10")
+
+
+def test_totals_xlsx_with_no_approved_claims_is_only_the_headings(manager_client):
+    from openpyxl import load_workbook
+
+    response = manager_client.get(reverse("board_expense_totals") + "?export=xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 1
+    assert rows[0][-1] == "Total"
+
+
+def test_totals_xlsx_money_is_a_number_shown_in_pounds(manager_client, sum_with_float_digits):
+    from openpyxl import load_workbook
+
+    response = manager_client.get(reverse("board_expense_totals") + "?export=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    total = sheet.cell(row=2, column=header.index("Total") + 1)
+    assert Decimal(str(total.value)) == Decimal("1246.50")
+    assert total.number_format == "£#,##0.00"
