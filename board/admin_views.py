@@ -33,7 +33,9 @@ from board.models import (
     ServiceArea,
 )
 from cms.exports import escape_cell
+from cms.forms import DateInput
 from cms.platform import audit, personal_data
+from cms.platform.money import pounds_cell, to_pounds
 from cms.reauthentication import sensitive_action
 from cms.roles import APPROVERS, ENGAGEMENT_MANAGERS, INCLUSION_ANALYSTS
 
@@ -53,13 +55,11 @@ class AssignForm(forms.Form):
         .distinct(),
         help_text="The named officer who owns the response; overdue items escalate to them.",
     )
-    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = forms.DateField(widget=DateInput())
 
 
 class ProgressForm(forms.Form):
-    date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
-    )
+    date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
     update = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -67,7 +67,7 @@ class ChangeForm(forms.Form):
     kind = forms.ChoiceField(choices=ImplementedChange.Kind.choices)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
     service_area = forms.ModelChoiceField(queryset=ServiceArea.objects.all())
-    implemented_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    implemented_on = forms.DateField(widget=DateInput())
 
 
 def recommendation_manage(request, pk: int):
@@ -243,7 +243,7 @@ def expense_totals_rows():
             f"{row['claimant__first_name']} {row['claimant__last_name']}".strip(),
             row["claimant__email"],
         )
-        grouped[key][row["kind"]] += row["total"]
+        grouped[key][row["kind"]] += to_pounds(row["total"])
     result = []
     for key, kinds in grouped.items():
         name, email = names[key]
@@ -264,6 +264,7 @@ def expense_totals(request):
     _require(request, "board.view_expenseclaim")
     rows = expense_totals_rows()
     columns = ["year", "member", "email", *ExpenseClaim.Kind.values, "total"]
+    money_columns = {*ExpenseClaim.Kind.values, "total"}
     headings = ["Year", "Member", "Email", *ExpenseClaim.Kind.labels, "Total"]
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
@@ -275,7 +276,12 @@ def expense_totals(request):
         writer = csv.writer(buffer)
         writer.writerow(headings)
         for row in rows:
-            writer.writerow([escape_cell(str(row[c])) for c in columns])
+            writer.writerow(
+                [
+                    pounds_cell(row[c]) if c in money_columns else escape_cell(str(row[c]))
+                    for c in columns
+                ]
+            )
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="expenses-by-member.csv"'
         return response
@@ -290,6 +296,10 @@ def expense_totals(request):
             sheet.append(
                 [escape_cell(row[c]) if isinstance(row[c], str) else row[c] for c in columns]
             )
+        for sheet_row in sheet.iter_rows(min_row=2):
+            for cell, column in zip(sheet_row, columns, strict=True):
+                if column in money_columns:
+                    cell.number_format = "£#,##0.00"
         output = io.BytesIO()
         workbook.save(output)
         response = HttpResponse(

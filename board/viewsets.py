@@ -30,6 +30,7 @@ from django.utils.functional import cached_property
 
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.menus import MenuItem as ListingMenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import DeleteView, EditView
 from wagtail.admin.viewsets.model import ModelViewSetGroup
 from wagtail.admin.widgets import AdminDateInput
@@ -66,7 +67,13 @@ from board.models import (
 )
 from board.models.recommendations import OVERRIDE
 from cms.platform import audit
-from cms.viewsets import EscapedExportIndexView, PlatformModelViewSet, PlatformSnippetViewSet
+from cms.platform.money import format_pounds
+from cms.viewsets import (
+    EscapedExportIndexView,
+    PlatformModelViewSet,
+    PlatformSnippetViewSet,
+    YesNoColumn,
+)
 
 
 class RecommendationEditView(EditView):
@@ -99,7 +106,7 @@ class RecommendationViewSet(PlatformModelViewSet):
     form_fields = ["title"]
     copy_view_enabled = False
     inspect_view_enabled = False
-    list_display = ["reference", "title", "service_area", "get_status_display", "owner", "due_date"]
+    list_display = ["reference", "title", "service_area", "status", "owner", "due_date"]
     list_filter = ["status", "service_area", "owner"]
     list_export = [
         "reference",
@@ -147,7 +154,7 @@ class MeetingViewSet(PlatformModelViewSet):
     model = Meeting
     icon = "date"
     edit_view_class = MeetingEditView
-    list_display = ["title", "starts_at", "get_notes_status_display"]
+    list_display = ["title", "starts_at", "notes_status"]
     list_filter = ["notes_status"]
     list_export = ["title", "starts_at", "location", "notes_status"]
     search_fields = ["title"]
@@ -201,7 +208,7 @@ class MembershipViewSet(PlatformModelViewSet):
         FieldPanel("role"),
         FieldRowPanel([FieldPanel("term_starts"), FieldPanel("term_ends")]),
     ]
-    list_display = ["member", "get_role_display", "term_starts", "term_ends"]
+    list_display = ["member", "role", "term_starts", "term_ends"]
     list_filter = ["role"]
     # Wagtail's export follows a related field by a dotted path ("member__email" raised).
     list_export = ["member", "member.email", "role", "term_starts", "term_ends"]
@@ -256,7 +263,7 @@ class BoardAskViewSet(PlatformModelViewSet):
     icon = "tasks"
     menu_label = "Other asks"
     form_fields = ["member", "kind", "description", "date"]
-    list_display = ["member", "get_kind_display", "description", "date"]
+    list_display = ["member", "kind", "description", "date"]
     list_filter = ["kind", "member"]
     list_export = ["member", "kind", "description", "date"]
     personal_data_export = True
@@ -278,7 +285,13 @@ class ExpenseClaimViewSet(PlatformModelViewSet):
     # Copying a member's claim makes no sense, and its form would link the receipt, which is
     # private and has no URL (board_expense_receipt serves it).
     copy_view_enabled = False
-    list_display = ["claimant", "get_kind_display", "amount", "get_status_display", "submitted_at"]
+    list_display = [
+        "claimant",
+        "kind",
+        Column("amount", label="Amount", accessor=lambda claim: format_pounds(claim.amount)),
+        "status",
+        "submitted_at",
+    ]
     list_filter = ["status", "kind"]
     list_export = ["claimant", "claimant.email", "kind", "amount", "status", "submitted_at"]
     export_headings = {"claimant.email": "Claimant email"}
@@ -706,7 +719,7 @@ class CouncilResponseViewSet(PlatformSnippetViewSet):
     menu_label = "Council responses"
     menu_order = 201
     add_to_admin_menu = True
-    list_display = ["recommendation", "get_outcome_display", "live"]
+    list_display = ["recommendation", "outcome", YesNoColumn("live", label="Published")]
     list_filter = ["outcome", "live"]
     list_export = ["recommendation.reference", "outcome", "response", "live"]
     export_headings = {"recommendation.reference": "Recommendation"}

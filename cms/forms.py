@@ -9,6 +9,16 @@ from cms.models import Invitation
 from cms.roles import ALL_ROLES, roles_user_may_invite
 
 
+class DateInput(forms.DateInput):
+    """A browser date picker. Its value must be ISO 8601 whatever the locale: a browser discards
+    anything else (en-GB's "03/12/2026"), so an initial or re-shown date would come up empty."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class InvitationForm(WagtailAdminModelForm):
     """Invite by email to one role; the roles offered are the ones the inviter may grant."""
 

@@ -1,8 +1,12 @@
 """Admin building blocks shared by the apps' Wagtail viewsets."""
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.functional import cached_property
 
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.search.index import class_is_indexed
@@ -53,7 +57,50 @@ class SearchOrderingMixin:
         return queryset.filter(pk__in=[match.pk for match in found]).order_by(*ordering)
 
 
-class EscapedExportIndexView(SearchOrderingMixin, PersonalDataExportLogMixin, IndexView):
+class YesNoColumn(Column):
+    """A true or false value read as "Yes" or "No": Wagtail's plain column prints "True"."""
+
+    def get_value(self, instance):
+        value = super().get_value(instance)
+        if value is None:
+            return ""
+        return "Yes" if value else "No"
+
+
+def _model_field(model, lookup: str):
+    """The model field a ``list_display`` name reaches (through relations), or None."""
+    *relations, name = lookup.split(LOOKUP_SEP)
+    try:
+        for relation in relations:
+            model = model._meta.get_field(relation).related_model
+        return model._meta.get_field(name)
+    except (FieldDoesNotExist, AttributeError):
+        return None
+
+
+class PlainColumnsMixin:
+    """Listing columns in words: a boolean field named in ``list_display`` reads "Yes" or "No".
+
+    Headings come from the field's verbose name when ``list_display`` names the field ("status",
+    not "get_status_display": Wagtail then shows the choice's label under the heading "Status";
+    the method name gave the heading "method"). ``tests/cms/test_viewsets.py`` renders every
+    listing and fails on a heading or cell in code words.
+    """
+
+    def _get_custom_column(self, field_name, column_class=Column, **kwargs):
+        column = super()._get_custom_column(field_name, column_class, **kwargs)
+        if column_class is Column and isinstance(
+            _model_field(self.model, field_name), models.BooleanField
+        ):
+            return YesNoColumn(
+                column.name, label=column.label, accessor=column.accessor, sort_key=column.sort_key
+            )
+        return column
+
+
+class EscapedExportIndexView(
+    PlainColumnsMixin, SearchOrderingMixin, PersonalDataExportLogMixin, IndexView
+):
     """Wagtail's listing, whose export of personal data is written to the audit log.
 
     Every cell and heading of the export is escaped against formula injection, in CSV and XLSX:
@@ -92,7 +139,7 @@ class PlatformModelViewSet(PersonalDataExportMixin, ListSelectRelatedMixin, Mode
 
 
 class EscapedExportSnippetIndexView(
-    SearchOrderingMixin, PersonalDataExportLogMixin, SnippetIndexView
+    PlainColumnsMixin, SearchOrderingMixin, PersonalDataExportLogMixin, SnippetIndexView
 ):
     """A snippet listing, escaped and audited as ``EscapedExportIndexView``."""
 

@@ -2,6 +2,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic.models import CreateView, EditView
 
 from cms import services
@@ -58,7 +59,13 @@ class InvitationViewSet(PlatformModelViewSet):
         "expires_at",
         "accepted_at",
     ]
-    list_display = ["email", "role", "get_status_display", "invited_by", "created_at"]
+    list_display = [
+        "email",
+        "role",
+        Column("status", label="Status", accessor="get_status_display"),
+        "invited_by",
+        "created_at",
+    ]
     list_filter = ["role"]
     search_fields = ["email"]
     ordering = ["-created_at"]

@@ -23,7 +23,7 @@ class VenueViewSet(PlatformSnippetViewSet):
     model = Venue
     icon = "site"
     menu_label = "Venues"
-    list_display = ["name", "postcode", "get_step_free_display"]
+    list_display = ["name", "postcode", "step_free"]
     list_filter = ["step_free"]
     list_export = [
         "name",
@@ -42,7 +42,7 @@ class EventOrganiserViewSet(PlatformSnippetViewSet):
     model = EventOrganiser
     icon = "group"
     menu_label = "Event organisers"
-    list_display = ["name", "get_kind_display", "website"]
+    list_display = ["name", "kind", "website"]
     list_filter = ["kind"]
     list_export = ["name", "kind", "website"]
     export_filename = "event-organisers"
@@ -52,7 +52,7 @@ class CalendarDateViewSet(PlatformSnippetViewSet):
     model = CalendarDate
     icon = "date"
     menu_label = "Calendar dates"
-    list_display = ["title", "get_kind_display", "starts_on", "ends_on", "date_may_vary"]
+    list_display = ["title", "kind", "starts_on", "ends_on", "date_may_vary"]
     list_filter = ["kind"]
     list_export = ["title", "kind", "starts_on", "ends_on", "date_may_vary", "description"]
     export_filename = "calendar-dates"

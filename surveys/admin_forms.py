@@ -14,6 +14,7 @@ from django.utils.text import slugify
 
 from wagtail.admin.forms import WagtailAdminModelForm
 
+from cms.forms import DateInput
 from surveys import classifications, selectors
 from surveys.analysis.groups import CHOOSABLE_GROUPS, GROUP_LABELS, presentation_order
 from surveys.models import AggregatedCount, Answer, Measure, Question, Survey, Wave
@@ -315,8 +316,8 @@ class InvitationUploadForm(forms.Form):
 
 class BoardEvaluationForm(forms.Form):
     year = forms.IntegerField(min_value=2000, max_value=2100)
-    opens_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    closes_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    opens_on = forms.DateField(widget=DateInput())
+    closes_on = forms.DateField(widget=DateInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

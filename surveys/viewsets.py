@@ -101,7 +101,7 @@ class SurveyViewSet(PlatformModelViewSet):
     index_view_class = SurveyIndexView
     delete_view_class = SurveyDeleteView
     form_fields = ["name", "slug", "kind", "description"]
-    list_display = ["name", "get_kind_display", Column("wave_count", label="Waves")]
+    list_display = ["name", "kind", Column("wave_count", label="Waves")]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
     search_backend_name = None
@@ -295,7 +295,7 @@ class QuestionViewSet(PlatformModelViewSet):
         FieldRowPanel([FieldPanel("page"), FieldPanel("order")]),
     ]
     edit_handler = ObjectList(panels, base_form_class=QuestionAdminForm)
-    list_display = ["text", "key", "wave", "get_kind_display", "required", "page", "order"]
+    list_display = ["text", "key", "wave", "kind", "required", "page", "order"]
     filterset_class = QuestionFilterSet
     search_fields = ["key", "text"]
     search_backend_name = None

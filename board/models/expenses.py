@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
 from board.validators import validate_receipt
+from cms.platform.money import format_pounds
 
 #: The ``settings.STORAGES`` entry receipts are kept in: private, outside MEDIA_ROOT, no URL.
 RECEIPTS_STORAGE_ALIAS = "receipts"
@@ -103,4 +104,4 @@ class ExpenseClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} £{self.amount} ({self.claimant})"
+        return f"{self.get_kind_display()} {format_pounds(self.amount)} ({self.claimant})"

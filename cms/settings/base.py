@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "cms.middleware.ContentSecurityPolicyMiddleware",
+    # Below the CSP middleware: the page it renders in place of a redirect gets the nonce.
+    "cms.middleware.AdminForStaffOnlyMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 

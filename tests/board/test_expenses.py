@@ -421,3 +421,65 @@ def test_totals_page_shows_approved_totals(manager_client, totals_claims):
     assert "£45.25" in body
     assert "£1000.00" not in body
     assert "£1045.25" not in body
+
+
+@pytest.fixture
+def sum_with_float_digits():
+    # SQLite keeps decimals as floats: the sum of 12.40 came back as 12.4000000000000. On
+    # PostgreSQL it is exact; either way what is shown must be pounds and pence.
+    ann = BoardMemberFactory(first_name="Ann", last_name="Able", email="ann@example.org")
+    approved = ExpenseClaim.Status.APPROVED
+    make_claim(ann, amount=Decimal("12.40"), status=approved, submitted_at=at(2026))
+    make_claim(
+        ann,
+        kind=ExpenseClaim.Kind.CARE,
+        amount=Decimal("1234.10"),
+        status=approved,
+        submitted_at=at(2026),
+    )
+    return ann
+
+
+def test_totals_page_shows_pounds_and_pence(manager_client, sum_with_float_digits):
+    body = page_text(manager_client.get(reverse("board_expense_totals")))
+    assert "£12.40" in body
+    assert "£1,234.10" in body
+    assert "£1,246.50" in body
+    assert "£12.4000" not in body
+
+
+def test_totals_csv_writes_pounds_and_pence(manager_client, sum_with_float_digits):
+    header, row = csv_rows(manager_client.get(reverse("board_expense_totals") + "?export=csv"))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Travel"] == "12.40"
+    assert cells["Care for a dependant"] == "1234.10"
+    assert cells["Other"] == "0.00"
+    assert cells["Total"] == "1246.50"
+
+
+def test_a_claim_reads_in_pounds_and_pence(manager_client, sum_with_float_digits):
+    claim = ExpenseClaim.objects.get(amount=Decimal("1234.10"))
+    decide = page_text(manager_client.get(reverse("board_expense_decide", args=[claim.pk])))
+    assert "£1,234.10" in decide
+    assert str(claim).startswith("Care for a dependant £1,234.10")
+
+
+def test_totals_xlsx_with_no_approved_claims_is_only_the_headings(manager_client):
+    from openpyxl import load_workbook
+
+    response = manager_client.get(reverse("board_expense_totals") + "?export=xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 1
+    assert rows[0][-1] == "Total"
+
+
+def test_totals_xlsx_money_is_a_number_shown_in_pounds(manager_client, sum_with_float_digits):
+    from openpyxl import load_workbook
+
+    response = manager_client.get(reverse("board_expense_totals") + "?export=xlsx")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    total = sheet.cell(row=2, column=header.index("Total") + 1)
+    assert Decimal(str(total.value)) == Decimal("1246.50")
+    assert total.number_format == "£#,##0.00"

@@ -7,13 +7,29 @@ from html import unescape
 
 import pytest
 
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.admin.viewsets import viewsets
 from wagtail.admin.viewsets.model import ModelViewSet
 
-from cms.viewsets import EscapedExportIndexView, EscapedExportSnippetIndexView
+from board.models import ExpenseClaim, MemberSupportNeeds
+from cms import roles, services
+from cms.viewsets import (
+    EscapedExportIndexView,
+    EscapedExportSnippetIndexView,
+    YesNoColumn,
+    _model_field,
+)
 from engagement.models import Venue
+from tests.board.factories import (
+    BoardMemberFactory,
+    CouncilResponseFactory,
+    MeetingFactory,
+    publish_response,
+)
+from tests.surveys.factories import QuestionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,6 +37,7 @@ ORDERING_LINK = re.compile(r"[?&]ordering=([^&\"'#]+)")
 
 
 def our_listings() -> list[ModelViewSet]:
+    reverse("wagtailadmin_home")  # Wagtail registers the viewsets as its URLs are first loaded.
     found = []
     for viewset in viewsets.viewsets:
         view_class = getattr(viewset, "index_view_class", None)
@@ -66,3 +83,81 @@ def test_a_sorted_search_finds_the_matches_and_sorts_them(superuser_client):
 @pytest.fixture
 def superuser_client(client_as):
     return client_as("superuser")
+
+
+# --- Headings and cells in words --------------------------------------------------------------
+
+# "method" is what Wagtail made of a get_FOO_display heading; "Get status display" of a method.
+CODE_WORDS = re.compile(r"^(method|get .*)$|_", re.IGNORECASE)
+HEADING = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+CELL = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def _index_url(viewset) -> str:
+    snippets = issubclass(viewset.index_view_class, EscapedExportSnippetIndexView)
+    return reverse(viewset.get_url_name("list" if snippets else "index"))
+
+
+def _columns(viewset):
+    view = viewset.index_view_class(**viewset.get_index_view_kwargs())
+    view.model = view.model or viewset.model  # a snippet's index view is given it at setup
+    return view.columns
+
+
+def test_every_listing_column_has_a_heading_in_words():
+    wrong = []
+    listings = our_listings()
+    assert len(listings) >= 15
+    for viewset in listings:
+        for column in _columns(viewset):
+            label = str(column.label).strip()
+            if column.name == "bulk_actions":
+                continue
+            if CODE_WORDS.search(label):
+                wrong.append(f"{viewset.model.__name__}: {label!r}")
+            field = isinstance(column.accessor, str) and _model_field(
+                viewset.model, column.accessor.replace(".", "__")
+            )
+            boolean = field and field.get_internal_type() == "BooleanField"
+            if boolean and not isinstance(column, YesNoColumn | BooleanColumn):
+                wrong.append(f"{viewset.model.__name__}: {label!r} would read True/False")
+    assert not wrong, wrong
+
+
+def _texts(pattern, html: str) -> list[str]:
+    return [" ".join(unescape(TAG.sub(" ", cell)).split()) for cell in pattern.findall(html)]
+
+
+def test_listings_read_in_words_as_the_admin_sees_them(superuser_client):
+    QuestionFactory(required=True)
+    MemberSupportNeeds.objects.create(member=BoardMemberFactory(), interpreter_needed=False)
+    publish_response(CouncilResponseFactory())
+    MeetingFactory()
+    ExpenseClaim.objects.create(
+        claimant=BoardMemberFactory(), kind="travel", amount="12.40", description="Bus"
+    )
+    services.invitation_create(
+        email="new@example.org",
+        role=Group.objects.get(name=roles.BOARD_MEMBERS),
+        invited_by=superuser_client.user,
+    )
+    expected_cells = {
+        "Question": "Yes",
+        "MemberSupportNeeds": "No",
+        "CouncilResponse": "Yes",
+        "ExpenseClaim": "£12.40",
+        "Invitation": "Pending",
+    }
+    for viewset in our_listings():
+        url = _index_url(viewset)
+        page = superuser_client.get(url)
+        assert page.status_code == 200, url
+        html = page.content.decode()
+        headings = [h for h in _texts(HEADING, html) if h]
+        cells = _texts(CELL, html)
+        name = viewset.model.__name__
+        assert not [h for h in headings if CODE_WORDS.search(h)], (url, headings)
+        assert not {"True", "False"} & set(cells), (url, cells)
+        if name in expected_cells:
+            assert expected_cells[name] in cells, (url, cells)

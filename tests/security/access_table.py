@@ -75,14 +75,16 @@ def members(ok: str = OK, **by_role: str) -> dict[str, str]:
 
 
 def admin(*allowed: str, ok: str = OK, denied: str = DENIED, **by_role: str) -> dict[str, str]:
-    """The Wagtail admin: visitors and board members (no admin access) are sent to sign in;
-    the staff roles in ``allowed`` and superusers get ``ok``, other staff ``denied``."""
+    """The Wagtail admin: visitors are sent to sign in; a board member (signed in, no admin
+    access) gets the 403 page saying the admin is for staff (``AdminForStaffOnlyMiddleware``;
+    sending them to sign in looped); the staff roles in ``allowed`` and superusers get ``ok``,
+    other staff ``denied``."""
     return every(
         denied,
         **{
             ANON: LOGIN,
             TAKER: LOGIN,
-            MEMBER: LOGIN,
+            MEMBER: DENIED,
             SUPERUSER: ok,
             **dict.fromkeys(allowed, ok),
             **by_role,
