@@ -255,13 +255,12 @@ def test_other_council_roles_get_403(client, make_user, signed_in, measure, role
     assert not response.url.startswith("/admin/surveys_measure")
 
 
-def test_a_board_member_is_sent_to_sign_in(client, make_user, signed_in, measure):
+def test_a_board_member_is_told_the_admin_is_for_staff(client, make_user, signed_in, measure):
     signed_in(make_user(roles.BOARD_MEMBERS), enrol=False)
-    url = report_url(measure)
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response.url == reverse("account_login") + "?next=" + url
-    assert b"Equality" not in response.content
+    response = client.get(report_url(measure))
+    assert response.status_code == 403
+    assert "This part of the site is for council staff" in response.content.decode()
+    assert measure.name not in response.content.decode()
 
 
 # --- The chart -----------------------------------------------------------------------------------

@@ -579,8 +579,9 @@ def test_a_board_member_cannot_reach_a_download(signed_in, make_user, name, fmt)
 
     response = client.get(url)
 
-    assert response.status_code == 302
-    assert response.url == reverse("account_login") + "?next=" + url
+    assert response.status_code == 403
+    assert "This part of the site is for council staff" in response.content.decode()
+    assert not ModelLogEntry.objects.filter(action="surveys.export").exists()
 
 
 def test_a_superuser_can_give_the_full_export_through_the_group_editor(signed_in, make_user):
