@@ -404,3 +404,11 @@ def annual_summary_view(figures: dict) -> AnnualSummary:
         measures=[measure_summary(section, year) for section in others],
         board=board_summary(board, year, figures["threshold"]),
     )
+
+
+@register.filter
+def group_label(code: str) -> str:
+    """An imported group as an analyst checks it against the provider's table: its ONS label
+    and the code it was given as, e.g. "Asian: Indian (asian_indian)"."""
+    label = GROUP_LABELS.get(code)
+    return f"{label} ({code})" if label else code

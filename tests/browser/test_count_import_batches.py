@@ -68,6 +68,8 @@ def test_analyst_previews_confirms_and_removes_an_import_on_a_phone(browser_for,
     page.wait_for_url(re.compile(r"/admin/survey-data/count-imports/preview/\w+/$"))
     narrow_check(officer)
     assert page.get_by_role("heading", name="Nothing has been imported yet").is_visible()
+    officer.screenshot("count-import-preview")
+    page.set_viewport_size({"width": WIDTH, "height": 844})  # the screenshots reset it
     assert page.locator("#preview-counts").inner_text() == "3"
     assert page.locator("#preview-waves-created").inner_text() == "2020"
 
@@ -87,6 +89,8 @@ def test_analyst_previews_confirms_and_removes_an_import_on_a_phone(browser_for,
     page.get_by_role("link", name=f"Remove import {batch.pk}").click()
     page.wait_for_url(re.compile(rf"/admin/survey-data/count-imports/{batch.pk}/remove/$"))
     narrow_check(officer)
+    officer.screenshot("count-import-remove")
+    page.set_viewport_size({"width": WIDTH, "height": 844})  # the screenshots reset it
     page.get_by_role("button", name=f"Remove import {batch.pk}").click()
     page.wait_for_url(re.compile(rf"/admin/survey-data/surveys/{survey.pk}/count-imports/$"))
     narrow_check(officer)

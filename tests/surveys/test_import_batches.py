@@ -146,6 +146,12 @@ def test_an_upload_is_previewed_confirmed_and_removed_through_the_admin(
     soup = BeautifulSoup(preview.content, "html.parser")
     assert soup.select_one("#preview-rows").get_text() == "4"
     assert soup.select_one("#preview-waves-created").get_text() == "2019, 2020"
+    # Each group by its ONS label and the code it came as, to check against the provider.
+    groups = [row.find("td").get_text() for row in soup.select("#preview-groups tbody tr")]
+    assert groups == [
+        "Asian: Indian (asian_indian)",
+        "White British (white_british)",
+    ]
     assert "Nothing has been imported yet" in text_of(preview)
     assert not Wave.objects.filter(survey=survey, year__in=[2019, 2020]).exists()
     assert AggregatedCount.objects.filter(wave__year__in=[2019, 2020]).count() == 0
